@@ -1,0 +1,45 @@
+# Centaur: one command surface. Run from the project root, with ../shared beside it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.centaur-setup-stamp
+SETUP_INPUTS := pyproject.toml Makefile
+SETUP_HASH = $(shell cat $(SETUP_INPUTS) | sha256sum | cut -c1-16)
+TIMERANGE ?= 20250101-20250401
+
+.PHONY: setup demo test bench bench-backtest venue plugins clean-results
+
+## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
+setup:
+	@start=$$(date +%s); \
+	if [ -f "$(STAMP)" ] && [ "$$(cat $(STAMP))" = "$(SETUP_HASH)" ] && $(BIN)/python -c "import centaur, freqtrade" 2>/dev/null; then \
+		echo "setup: up to date ($(VENV), inputs $(SETUP_HASH)); nothing changed"; exit 0; fi; \
+	[ -x "$(BIN)/python" ] || $(PYTHON) -m venv $(VENV); \
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" || exit 1; \
+	$(BIN)/python -m pip install --quiet -e ".[test]" || exit 1; \
+	$(BIN)/python -c "import centaur, freqtrade, lightgbm, arch, openai, optuna, telegram, pandas_ta" || exit 1; \
+	echo "$(SETUP_HASH)" > $(STAMP); \
+	echo "setup: done in $$(( $$(date +%s) - start )) s"
+
+## demo: the main job - offline backtest of the flagship on the real data, trades exported
+demo: setup
+	$(BIN)/freqtrade backtesting -c config/backtest.json --timerange $(TIMERANGE) \
+		--export trades --breakdown month
+
+## test: the suite's tests (real freqtrade runs; ../shared beside the project)
+test: setup
+	$(BIN)/python -m pytest -q
+
+## bench: every benchmark; each writes bench/results/<name>.json
+bench: bench-backtest
+
+bench-backtest: setup
+	$(BIN)/python bench/backtest.py --timerange $(TIMERANGE)
+
+## venue: the local Binance-protocol venue for offline dry-runs (dev/test tool)
+venue: setup
+	$(BIN)/centaur venue --port 8765
+
+plugins: setup
+	$(BIN)/centaur plugins

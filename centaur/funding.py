@@ -1,0 +1,47 @@
+"""Funding settlements in futures backtests: charged at their real times, never dropped silently.
+
+The shared funding files hold one row per settlement, 8 h apart (4 h or 1 h on some pairs
+after Binance changed their interval), under freqtrade's ``1h`` funding timeframe. Freqtrade
+2026.9 charges funding by joining funding rows to the 1h mark-price candles on the timestamp
+(``Exchange.combine_funding_and_mark``), so each settlement is charged once, at its time, as
+long as it lands on a mark candle. Forward-filling the rows to 1h would charge every rate 8
+times; leaving a settlement off the hour grid would drop it without a word.
+
+The suite keeps the rows as they are and checks the join: a settlement inside the mark
+candles' span that found no mark candle is an error naming the pair, the time and the fix.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from centaur.settings import CentaurConfigError
+
+
+def dropped_settlements(funding_rates: pd.DataFrame, mark_rates: pd.DataFrame) -> pd.Series:
+    """Settlement times within the mark candles' span that match no mark candle."""
+    if funding_rates.empty or mark_rates.empty:
+        return pd.Series([], dtype="datetime64[ns, UTC]")
+    mark_dates = pd.DatetimeIndex(mark_rates["date"])
+    settled = funding_rates["date"]
+    inside = (settled >= mark_dates.min()) & (settled <= mark_dates.max())
+    return settled[inside & ~settled.isin(mark_dates)]
+
+
+class FundingAlignmentMixin:
+    """Exchange mixin: fails loudly when a funding settlement would not be charged."""
+
+    @staticmethod
+    def combine_funding_and_mark(funding_rates, mark_rates, futures_funding_rate=None):
+        from freqtrade.exchange import Exchange
+
+        dropped = dropped_settlements(funding_rates, mark_rates)
+        if len(dropped):
+            first = ", ".join(f"{d:%Y-%m-%d %H:%M:%S}" for d in dropped.iloc[:3])
+            raise CentaurConfigError(
+                f"{len(dropped)} funding settlement(s) fall between mark-price candles "
+                f"(first: {first}) and would not be charged. Fix: re-download the funding "
+                "and mark data (freqtrade download-data --candle-types funding_rate mark) so "
+                "that settlements land on the 1h mark candles."
+            )
+        return Exchange.combine_funding_and_mark(funding_rates, mark_rates, futures_funding_rate)

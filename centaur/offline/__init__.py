@@ -1,0 +1,1 @@
+"""Offline operation: recorded exchange responses as a markets source."""

@@ -1,0 +1,192 @@
+"""The patches the post-import hooks apply to freqtrade, one per watched module.
+
+Each patch wraps one freqtrade name (pinned in ``targets.PINNED``) and falls through to the
+original for everything that is not the suite's: with no suite protection configured, no
+``centaur.exchange`` opt-in and no ``datadir`` key, freqtrade behaves exactly as stock.
+Patches are idempotent: a module hooked twice is patched once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from centaur.plugins import registry, targets
+
+
+logger = logging.getLogger(__name__)
+
+_MARK = "__centaur_hook__"
+
+
+def apply(module: ModuleType) -> None:
+    patch = _PATCHES.get(module.__name__)
+    if patch is not None:
+        patch(module)
+
+
+def _mark(func: Any) -> Any:
+    setattr(func, _MARK, True)
+    return func
+
+
+def is_hooked(func: Any) -> bool:
+    return bool(getattr(func, _MARK, False))
+
+
+# --- configuration: honour the config file's `datadir` -------------------------------------
+
+
+def _patch_configuration(module: ModuleType) -> None:
+    original = module.create_datadir
+    if is_hooked(original):
+        return
+    from centaur.secrets import load_dotenv_file
+
+    loaded = load_dotenv_file()  # before freqtrade maps FREQTRADE__* variables onto the config
+    if loaded:
+        registry.record("dotenv", [f"{len(loaded)} variable(s) from .env"])
+
+    @functools.wraps(original)
+    def create_datadir(config: dict[str, Any], datadir: str | None = None) -> Path:
+        registry.announce()
+        configured = config.get("datadir")
+        if datadir is None and configured:
+            path = Path(configured)
+            if not path.is_dir():
+                from centaur.settings import CentaurConfigError
+
+                raise CentaurConfigError(
+                    f"datadir '{configured}' (config key 'datadir') does not exist. Fix: place "
+                    "the shared data there (../shared/data/binance beside the project), or "
+                    "point 'datadir' / --datadir at a freqtrade data directory."
+                )
+            logger.info("Using datadir from the config file: %s", path)
+            datadir = str(path)
+        return original(config, datadir)
+
+    module.create_datadir = _mark(create_datadir)
+    registry.record("config", ["datadir key honoured"])
+
+
+# --- exchange: the suite class for a real ccxt id, opt-in per config ------------------------
+
+
+def suite_exchange_class(config: dict[str, Any]) -> type | None:
+    """The suite's exchange class for this config, or None to use freqtrade's stock class."""
+    from freqtrade.exchange.common import MAP_EXCHANGE_CHILDCLASS
+
+    from centaur.settings import CentaurConfigError, settings_from
+    from sor_exchange import EXCHANGE_CLASSES
+
+    if not settings_from(config).exchange.suite_class_requested:
+        return None
+    ccxt_id = config["exchange"]["name"]
+    class_name = MAP_EXCHANGE_CHILDCLASS.get(ccxt_id, ccxt_id).title()
+    location = EXCHANGE_CLASSES.get(class_name)
+    if location is None:
+        raise CentaurConfigError(
+            f"centaur.exchange opts in to the suite exchange class, but the suite has none for "
+            f"exchange '{ccxt_id}' (supported: {', '.join(sorted(EXCHANGE_CLASSES))}). Fix: "
+            "disable centaur.exchange.offline_markets and centaur.exchange.router for it."
+        )
+    return registry.load_object(location)
+
+
+def _patch_exchange_resolver(module: ModuleType) -> None:
+    resolver = module.ExchangeResolver
+    original = resolver.load_exchange
+    if is_hooked(original):
+        return
+
+    @functools.wraps(original)
+    def load_exchange(config, *, exchange_config=None, validate=True, load_leverage_tiers=False):
+        from centaur.startup import check_suite_config
+
+        registry.announce()
+        check_suite_config(config)
+        exchange_class = suite_exchange_class(config)
+        if exchange_class is None:
+            return original(config, exchange_config=exchange_config, validate=validate,
+                            load_leverage_tiers=load_leverage_tiers)
+        logger.info("Using suite exchange class %s for '%s' (centaur.exchange opt-in)",
+                    exchange_class.__name__, config["exchange"]["name"])
+        return exchange_class(config, exchange_config=exchange_config, validate=validate,
+                              load_leverage_tiers=load_leverage_tiers)
+
+    resolver.load_exchange = staticmethod(_mark(load_exchange))
+    from sor_exchange import EXCHANGE_CLASSES
+
+    registry.record("exchange", [f"{name} (opt-in: centaur.exchange)" for name in EXCHANGE_CLASSES])
+
+
+# --- protections: suite protections by name -------------------------------------------------
+
+
+def _patch_protection_resolver(module: ModuleType) -> None:
+    resolver = module.ProtectionResolver
+    original = resolver.load_protection
+    if is_hooked(original):
+        return
+    from risk_protections import PROTECTIONS
+
+    @functools.wraps(original)
+    def load_protection(protection_name, config, protection_config):
+        location = PROTECTIONS.get(protection_name)
+        if location is None:
+            return original(protection_name, config, protection_config)
+        registry.announce()
+        protection_class = registry.load_object(location)
+        logger.info("Using suite protection %s", protection_name)
+        return protection_class(config=config, protection_config=protection_config)
+
+    resolver.load_protection = staticmethod(_mark(load_protection))
+    registry.record("protections", sorted(PROTECTIONS))
+
+
+# --- telegram: Bot API base URL and the suite's commands ------------------------------------
+
+
+def _patch_telegram(module: ModuleType) -> None:
+    telegram_class = module.Telegram
+    if is_hooked(telegram_class._init_telegram_app):
+        return
+    from centaur.plugins.telegram import COMMANDS, build_application
+
+    def _init_telegram_app(self):
+        return build_application(self, module.authorized_only)
+
+    telegram_class._init_telegram_app = _mark(_init_telegram_app)
+    registry.record("telegram", [f"/{c.names[0]}" for c in COMMANDS] + ["base_url"])
+
+
+# --- REST API: the suite's routes under /api/v1/centaur -------------------------------------
+
+
+def _patch_api_server(module: ModuleType) -> None:
+    server_class = module.ApiServer
+    original = server_class.configure_app
+    if is_hooked(original):
+        return
+    from centaur.plugins.rest import PREFIX, mount
+
+    @functools.wraps(original)
+    def configure_app(self, app, config):
+        # Mounted first: freqtrade's UI router ends with a catch-all path.
+        mount(app)
+        return original(self, app, config)
+
+    server_class.configure_app = _mark(configure_app)
+    registry.record("rest", [f"{PREFIX}/*"])
+
+
+_PATCHES = {
+    targets.CONFIGURATION: _patch_configuration,
+    targets.EXCHANGE_RESOLVER: _patch_exchange_resolver,
+    targets.PROTECTION_RESOLVER: _patch_protection_resolver,
+    targets.TELEGRAM: _patch_telegram,
+    targets.API_SERVER: _patch_api_server,
+}

@@ -1,0 +1,128 @@
+"""Every freqtrade name the suite's registration touches, pinned for the contract tests.
+
+A freqtrade upgrade that moves or re-signs one of these fails ``tests/test_contract.py`` by
+name instead of silently dropping a protection, the exchange class or a Telegram command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PinnedName:
+    """One freqtrade attribute the suite relies on, with the parameters it expects."""
+
+    module: str
+    qualname: str
+    params: tuple[str, ...] | None
+    why: str
+
+
+EXCHANGE_RESOLVER = "freqtrade.resolvers.exchange_resolver"
+PROTECTION_RESOLVER = "freqtrade.resolvers.protection_resolver"
+TELEGRAM = "freqtrade.rpc.telegram"
+API_SERVER = "freqtrade.rpc.api_server.webserver"
+CONFIGURATION = "freqtrade.configuration.configuration"
+
+# Modules whose import triggers the suite's registration (see bootstrap.py).
+WATCHED_MODULES: tuple[str, ...] = (
+    CONFIGURATION,
+    EXCHANGE_RESOLVER,
+    PROTECTION_RESOLVER,
+    TELEGRAM,
+    API_SERVER,
+)
+
+PINNED: tuple[PinnedName, ...] = (
+    PinnedName(
+        EXCHANGE_RESOLVER,
+        "ExchangeResolver.load_exchange",
+        ("config", "exchange_config", "validate", "load_leverage_tiers"),
+        "wrapped to return the suite exchange class when centaur.exchange opts in",
+    ),
+    PinnedName(
+        "freqtrade.exchange.common",
+        "MAP_EXCHANGE_CHILDCLASS",
+        None,
+        "maps ccxt ids (binanceusdm) to the freqtrade class name the suite registers for",
+    ),
+    PinnedName(
+        PROTECTION_RESOLVER,
+        "ProtectionResolver.load_protection",
+        ("protection_name", "config", "protection_config"),
+        "wrapped to build suite protections by name (freqtrade only searches its own folder)",
+    ),
+    PinnedName(
+        "freqtrade.plugins.protections.iprotection",
+        "IProtection.__init__",
+        ("self", "config", "protection_config"),
+        "suite protections subclass IProtection",
+    ),
+    PinnedName(
+        "freqtrade.plugins.protections.iprotection",
+        "IProtection.global_stop",
+        ("self", "date_now", "side", "starting_balance"),
+        "suite protections implement it",
+    ),
+    PinnedName(
+        "freqtrade.plugins.protections.iprotection",
+        "IProtection.stop_per_pair",
+        ("self", "pair", "date_now", "side", "starting_balance"),
+        "suite protections implement it",
+    ),
+    PinnedName(
+        TELEGRAM,
+        "Telegram._init_telegram_app",
+        ("self",),
+        "replaced to honour a Bot API base URL and add the suite's commands",
+    ),
+    PinnedName(
+        TELEGRAM,
+        "authorized_only",
+        ("command_handler",),
+        "the suite's commands reuse freqtrade's chat authorisation",
+    ),
+    PinnedName(
+        TELEGRAM,
+        "Telegram._send_msg",
+        None,
+        "the suite's commands answer through it",
+    ),
+    PinnedName(
+        API_SERVER,
+        "ApiServer.configure_app",
+        ("self", "app", "config"),
+        "wrapped to mount the suite's REST routes under /api/v1/centaur",
+    ),
+    PinnedName(
+        "freqtrade.rpc.api_server.api_auth",
+        "http_basic_or_jwt_token",
+        None,
+        "the suite's REST routes use freqtrade's authentication",
+    ),
+    PinnedName(
+        "freqtrade.rpc.api_server.deps",
+        "get_rpc_optional",
+        (),
+        "the suite's REST routes reach the running bot through it",
+    ),
+    PinnedName(
+        CONFIGURATION,
+        "create_datadir",
+        ("config", "datadir"),
+        "wrapped so that the config file's `datadir` key is honoured (2026.9 reads only --datadir)",
+    ),
+    PinnedName(
+        "freqtrade.exchange.exchange",
+        "Exchange._api_reload_markets",
+        ("self", "reload"),
+        "overridden by the offline markets source",
+    ),
+    PinnedName(
+        "freqtrade.exchange.exchange",
+        "Exchange.combine_funding_and_mark",
+        ("funding_rates", "mark_rates", "futures_funding_rate"),
+        "funding alignment check relies on its inner join of funding rows with mark candles",
+    ),
+)

@@ -1,0 +1,99 @@
+"""The suite's settings: the ``centaur`` block of a freqtrade config, parsed once, typed, frozen.
+
+Every default lives in the section classes; nothing else in the suite reads the raw block.
+A bad or unknown key fails at start-up with the key's full path and the fix, as a freqtrade
+``ConfigurationError`` (freqtrade prints it and exits).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from freqtrade.exceptions import OperationalException
+from pydantic import BaseModel, Field, ValidationError
+
+from centaur.settings.base import Section
+from centaur.settings.exchange import ExchangeSettings
+from centaur.settings.telegram import TelegramSettings
+
+
+CONFIG_KEY = "centaur"
+
+
+class CentaurSettings(Section):
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+
+
+class CentaurConfigError(OperationalException):
+    """Suite configuration is invalid; the message names each key and its fix.
+
+    An ``OperationalException`` (not freqtrade's ``ConfigurationError``, which freqtrade
+    reports with exit status 0): freqtrade logs the message and exits with status 2, so a
+    supervisor or CI sees the failed start.
+    """
+
+
+def settings_from(config: dict[str, Any]) -> CentaurSettings:
+    """Parse the ``centaur`` block of a freqtrade config (cached per distinct content)."""
+    raw = config.get(CONFIG_KEY, {})
+    if not isinstance(raw, dict):
+        raise CentaurConfigError(
+            f"'{CONFIG_KEY}' must be an object, got {type(raw).__name__}. "
+            f"Fix: make '{CONFIG_KEY}' a JSON object or remove it."
+        )
+    return _parse(json.dumps(raw, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=32)
+def _parse(raw_json: str) -> CentaurSettings:
+    try:
+        return CentaurSettings.model_validate(json.loads(raw_json))
+    except ValidationError as err:
+        lines = [_describe(error) for error in err.errors()]
+        raise CentaurConfigError(
+            "Invalid suite configuration:\n  " + "\n  ".join(lines)
+        ) from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join([CONFIG_KEY, *loc])
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(_field_names(CentaurSettings, loc[:-1])) or "none"
+        return f"{key}: unknown key. Fix: remove it (known keys here: {known})."
+    default = _field_default(CentaurSettings, loc)
+    hint = f" (default: {default!r})" if default is not _MISSING else ""
+    return (
+        f"{key}: {error['msg']}, got {error.get('input')!r}. "
+        f"Fix: correct the value or remove the key to use the default{hint}."
+    )
+
+
+_MISSING = object()
+
+
+def _model_at(model: type[BaseModel], path: list[str]) -> type[BaseModel] | None:
+    for part in path:
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _field_names(model: type[BaseModel], path: list[str]) -> list[str]:
+    target = _model_at(model, path)
+    return sorted(target.model_fields) if target else []
+
+
+def _field_default(model: type[BaseModel], path: list[str]) -> Any:
+    parent = _model_at(model, path[:-1]) if path else None
+    field = parent.model_fields.get(path[-1]) if parent else None
+    if field is None or field.is_required():
+        return _MISSING
+    default = field.get_default(call_default_factory=True)
+    return default.model_dump(mode="json") if isinstance(default, BaseModel) else default

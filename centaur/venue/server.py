@@ -1,0 +1,161 @@
+"""The local venue's HTTP server: a development and test tool, never a trading venue.
+
+Serves the Binance REST protocol on 127.0.0.1 from the shared data (see ``binance.py``), so
+that ccxt's own ``binance`` class - pointed here by ``exchange.ccxt_config.urls`` - drives
+``freqtrade trade --dry-run`` offline, replaying real candles as if live. Tests also inject
+faults through ``POST /_venue/faults`` and inspect orders through ``GET /_venue/orders``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from aiohttp import web
+
+from centaur.venue.binance import BinanceProtocol, error_response
+from centaur.venue.matching import VenueError
+from centaur.venue.state import FaultRule, VenueSettings, VenueState
+
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(state: VenueState) -> web.Application:
+    app = web.Application(middlewares=[_faults_and_errors(state)])
+    for method, path, handler in BinanceProtocol(state).routes():
+        app.router.add_route(method, path, handler)
+    app.router.add_post("/_venue/faults", _set_faults(state))
+    app.router.add_get("/_venue/orders", _list_orders(state))
+    app.router.add_get("/_venue/clock", _clock(state))
+    return app
+
+
+def _faults_and_errors(state: VenueState):
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        state.request_log.append((request.method, request.path))
+        rule = None if request.path.startswith("/_venue") else \
+            state.take_fault(request.method, request.path)
+        if rule is not None and rule.action == "error_500":
+            return web.json_response({"code": -1001, "msg": "Internal error."}, status=500)
+        if rule is not None and rule.action == "rate_limit":
+            return error_response("rate_limit", "Too many requests; current limit is 2400.")
+        if rule is not None and rule.action == "reject":
+            return error_response(str(rule.value), f"Injected rejection: {rule.value}")
+        if rule is not None and rule.action == "delay":
+            await asyncio.sleep(float(rule.value))
+        try:
+            response = await handler(request)
+        except VenueError as err:
+            return error_response(err.kind, str(err))
+        if rule is not None and rule.action == "drop_after_accept":
+            # The venue accepted and processed the request; the answer is lost on the way.
+            request.transport.close()
+            raise ConnectionResetError("venue fault: response dropped after accept")
+        return response
+
+    return middleware
+
+
+def _set_faults(state: VenueState):
+    async def handler(request: web.Request) -> web.Response:
+        rules = await request.json()
+        state.faults[:] = [FaultRule(**rule) for rule in rules]
+        return web.json_response({"faults": [asdict(r) for r in state.faults]})
+    return handler
+
+
+def _list_orders(state: VenueState):
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response([
+            {"order_id": o.order_id, "client_order_id": o.client_order_id,
+             "symbol": o.request.symbol, "side": o.request.side, "amount": o.request.amount,
+             "filled": o.filled, "status": o.status}
+            for o in state.engine.orders.values()
+        ])
+    return handler
+
+
+def _clock(state: VenueState):
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"data_now": state.data_now().isoformat(),
+                                  "offset_hours": state.clock.offset.total_seconds() / 3600})
+    return handler
+
+
+@dataclass
+class RunningVenue:
+    url: str
+    state: VenueState
+    _stop: Any
+
+    def stop(self) -> None:
+        self._stop()
+
+
+@contextmanager
+def running_venue(settings: VenueSettings, port: int = 0) -> Iterator[RunningVenue]:
+    """Run the venue on 127.0.0.1 in a background thread (port 0: any free port)."""
+    venue = start_in_thread(settings, port)
+    try:
+        yield venue
+    finally:
+        venue.stop()
+
+
+def start_in_thread(settings: VenueSettings, port: int = 0) -> RunningVenue:
+    state = VenueState.create(settings)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def start() -> None:
+        runner = web.AppRunner(create_app(state), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        holder["runner"] = runner
+        holder["port"] = runner.addresses[0][1]
+        ready.set()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="centaur-venue", daemon=True)
+    thread.start()
+    if not ready.wait(timeout=30):
+        raise RuntimeError("local venue did not start within 30 s")
+
+    def stop() -> None:
+        async def shutdown() -> None:
+            await holder["runner"].cleanup()
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+    return RunningVenue(url=f"http://127.0.0.1:{holder['port']}", state=state, _stop=stop)
+
+
+def serve_forever(settings: VenueSettings, port: int) -> None:
+    """Run in the foreground (``python -m centaur.venue``); prints the URL once listening."""
+    state = VenueState.create(settings)
+
+    async def main() -> None:
+        runner = web.AppRunner(create_app(state), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        bound = runner.addresses[0][1]
+        print(f"centaur venue listening on http://127.0.0.1:{bound} "
+              f"(replaying {state.data_now():%Y-%m-%d %H:%M} UTC)", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Helpers the tests share: paths, running freqtrade for real, reading its exports."""
