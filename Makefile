@@ -6,9 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.centaur-setup-stamp
 SETUP_INPUTS := pyproject.toml Makefile
 SETUP_HASH = $(shell cat $(SETUP_INPUTS) | sha256sum | cut -c1-16)
-TIMERANGE ?= 20250101-20250401
+DEMO_TIMERANGE ?= 20250101-20260219
+BENCH_TIMERANGE ?= 20250101-20250401
 
-.PHONY: setup demo test bench bench-backtest venue plugins clean-results
+.PHONY: setup demo test bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
+	bench-sor report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
+	venue plugins
 
 ## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
 setup:
@@ -24,18 +27,56 @@ setup:
 
 ## demo: the main job - offline backtest of the flagship on the real data, trades exported
 demo: setup
-	$(BIN)/freqtrade backtesting -c config/backtest.json --timerange $(TIMERANGE) \
+	$(BIN)/freqtrade backtesting -c config/backtest.json --timerange $(DEMO_TIMERANGE) \
 		--export trades --breakdown month
 
 ## test: the suite's tests (real freqtrade runs; ../shared beside the project)
 test: setup
 	$(BIN)/python -m pytest -q
 
-## bench: every benchmark; each writes bench/results/<name>.json
-bench: bench-backtest
+## bench: every benchmark; each writes bench/results/<name>.json and prints its figures
+bench: bench-backtest bench-models bench-strategy bench-risk bench-llm bench-sor
 
 bench-backtest: setup
-	$(BIN)/python bench/backtest.py --timerange $(TIMERANGE)
+	$(BIN)/python -m bench.backtest --timerange $(BENCH_TIMERANGE)
+
+bench-models: setup
+	$(BIN)/python -m bench.models
+
+bench-strategy: setup
+	$(BIN)/python -m bench.strategy
+
+bench-risk: setup
+	$(BIN)/python -m bench.risk
+
+bench-llm: setup
+	$(BIN)/python -m bench.llm
+
+bench-sor: setup
+	$(BIN)/python -m bench.sor
+
+## report-*: evidence reports; each writes reports/<name>.json and reports/<name>.md
+report-models: setup
+	$(BIN)/python -m freqai_models.report
+
+report-signals: setup
+	$(BIN)/python -m strategies.report
+
+report-risk: setup
+	$(BIN)/python -m risk_protections.report
+
+report-veto: setup
+	$(BIN)/python -m centaur.llm.report
+
+report-sor: setup
+	$(BIN)/python -m sor_exchange.report
+
+## llm-serve / llm-stop: the local OpenAI-compatible model server on 127.0.0.1
+llm-serve: setup
+	$(BIN)/centaur llm serve
+
+llm-stop: setup
+	$(BIN)/centaur llm stop
 
 ## venue: the local Binance-protocol venue for offline dry-runs (dev/test tool)
 venue: setup

@@ -16,17 +16,79 @@ class ReasonCode(StrEnum):
     """Stable, greppable codes. Add codes here; never reuse one for a different meaning."""
 
     OK = "OK"
+    # risk layer: breakers and kill switches
     LOSS_STREAK = "LOSS_STREAK"
+    LOSS_STREAK_REDUCE = "LOSS_STREAK_REDUCE"
+    DAILY_DRAWDOWN = "DAILY_DRAWDOWN"
+    DAILY_DRAWDOWN_WARNING = "DAILY_DRAWDOWN_WARNING"
+    MAX_DRAWDOWN = "MAX_DRAWDOWN"
+    EXCHANGE_ERROR_RATE = "EXCHANGE_ERROR_RATE"
+    KILL_SWITCH = "KILL_SWITCH"
+    OPERATOR_RESUME = "OPERATOR_RESUME"
+    TRADING_STATE_REDUCING = "TRADING_STATE_REDUCING"
+    TRADING_STATE_HALTED = "TRADING_STATE_HALTED"
+    # risk layer: sizing caps and sanity gates
+    CAP_POSITION = "CAP_POSITION"
+    CAP_TOTAL = "CAP_TOTAL"
+    CAP_EXCHANGE = "CAP_EXCHANGE"
+    CORRELATED_POSITION = "CORRELATED_POSITION"
+    SPREAD_TOO_WIDE = "SPREAD_TOO_WIDE"
+    BOOK_TOO_THIN = "BOOK_TOO_THIN"
+    IMPLAUSIBLE_PREDICTION = "IMPLAUSIBLE_PREDICTION"
+    SIZE_ABOVE_BALANCE = "SIZE_ABOVE_BALANCE"
+    STOP_DISTANCE_INVALID = "STOP_DISTANCE_INVALID"
+    FUNDING_EV_NEGATIVE = "FUNDING_EV_NEGATIVE"
+    FUNDING_TRAP = "FUNDING_TRAP"
+    # risk layer: exits
+    HARD_STOP = "HARD_STOP"
+    CHANDELIER_STOP = "CHANDELIER_STOP"
+    TIME_EXIT = "TIME_EXIT"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    # models
+    DRIFT_BLOCK = "DRIFT_BLOCK"
+    DRIFT_PSI = "DRIFT_PSI"
+    DRIFT_KS = "DRIFT_KS"
+    DRIFT_CUSUM = "DRIFT_CUSUM"
+    GARCH_FALLBACK = "GARCH_FALLBACK"
+    MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
+    DATA_GAP = "DATA_GAP"
+    # ensemble
+    SIGNAL_RETIRED = "SIGNAL_RETIRED"
+    SIGNAL_REVIVED = "SIGNAL_REVIVED"
+    # LLM veto and circuit breaker
+    LLM_PROCEED = "LLM_PROCEED"
+    LLM_REDUCE = "LLM_REDUCE"
+    LLM_SKIP = "LLM_SKIP"
+    LLM_TIMEOUT = "LLM_TIMEOUT"
+    LLM_CONNECTION_ERROR = "LLM_CONNECTION_ERROR"
+    LLM_HTTP_ERROR = "LLM_HTTP_ERROR"
+    LLM_INVALID_OUTPUT = "LLM_INVALID_OUTPUT"
+    LLM_BUDGET_EXHAUSTED = "LLM_BUDGET_EXHAUSTED"
+    LLM_REPLAY_MISS = "LLM_REPLAY_MISS"
+    BREAKER_TRIGGERED = "BREAKER_TRIGGERED"
+    BREAKER_ACTION_ACCEPTED = "BREAKER_ACTION_ACCEPTED"
+    BREAKER_ACTION_REJECTED = "BREAKER_ACTION_REJECTED"
+    INTERVENTION_EXPIRED = "INTERVENTION_EXPIRED"
+    INTERVENTION_REVOKED = "INTERVENTION_REVOKED"
+    # order routing
+    VENUE_EXCLUDED = "VENUE_EXCLUDED"
+    VENUE_ERROR = "VENUE_ERROR"
+    ORDER_RECONCILED = "ORDER_RECONCILED"
+    ROUTE_REJECTED = "ROUTE_REJECTED"
 
 
 @dataclass(frozen=True)
 class Decision:
-    """``allowed`` False blocks entries until ``until`` (None: until an operator acts)."""
+    """``allowed`` False blocks entries until ``until`` (None: until an operator acts).
+
+    ``scale`` is the multiplier an allowing decision applies to a size (1.0: unchanged).
+    """
 
     allowed: bool
     reason: ReasonCode
     detail: str = ""
     until: datetime | None = None
+    scale: float = 1.0
 
     @classmethod
     def allow(cls) -> Decision:

@@ -25,6 +25,8 @@ class CentaurEnsemble(CentaurStrategy):
     minimal_roi = {"0": 0.03, "240": 0.015, "720": 0.0}
     trailing_stop = False
     use_exit_signal = True
+    order_types = {"entry": "market", "exit": "market", "stoploss": "market",
+                   "stoploss_on_exchange": False}
 
     fast_ema_1h = 21
     slow_ema_1h = 55

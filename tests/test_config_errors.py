@@ -68,3 +68,13 @@ def test_the_repository_configs_hold_no_secret_values():
     files = sorted((PROJECT_ROOT / "config").glob("*.json"))
     assert files
     assert secrets_in_files(files) == []
+
+
+def test_live_config_without_credentials_stops_before_any_network(tmp_path):
+    config = write_config(tmp_path, "live.json", {"db_url": f"sqlite:///{tmp_path / 'l.sqlite'}"})
+    process = run_freqtrade(["trade", "-c", str(config)], timeout=120)
+    output = process.stdout + process.stderr
+    assert process.returncode == 2, output[-3000:]
+    for variable in ("FREQTRADE__EXCHANGE__KEY", "FREQTRADE__EXCHANGE__SECRET",
+                     "FREQTRADE__TELEGRAM__TOKEN", "FREQTRADE__API_SERVER__PASSWORD"):
+        assert variable in output

@@ -15,7 +15,11 @@ from freqtrade.exceptions import OperationalException
 from pydantic import BaseModel, Field, ValidationError
 
 from centaur.settings.base import Section
+from centaur.settings.ensemble import EnsembleSettings
 from centaur.settings.exchange import ExchangeSettings
+from centaur.settings.llm import LlmSettings
+from centaur.settings.models import ModelsSettings
+from centaur.settings.risk import RiskSettings
 from centaur.settings.telegram import TelegramSettings
 
 
@@ -23,8 +27,14 @@ CONFIG_KEY = "centaur"
 
 
 class CentaurSettings(Section):
+    """The ``centaur`` block. One section per layer; each section's file holds its defaults."""
+
     exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    ensemble: EnsembleSettings = Field(default_factory=EnsembleSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
 
 class CentaurConfigError(OperationalException):

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -100,17 +101,20 @@ class RunningVenue:
 
 
 @contextmanager
-def running_venue(settings: VenueSettings, port: int = 0) -> Iterator[RunningVenue]:
+def running_venue(settings: VenueSettings, port: int = 0, started: datetime | None = None
+                  ) -> Iterator[RunningVenue]:
     """Run the venue on 127.0.0.1 in a background thread (port 0: any free port)."""
-    venue = start_in_thread(settings, port)
+    venue = start_in_thread(settings, port, started)
     try:
         yield venue
     finally:
         venue.stop()
 
 
-def start_in_thread(settings: VenueSettings, port: int = 0) -> RunningVenue:
-    state = VenueState.create(settings)
+def start_in_thread(settings: VenueSettings, port: int = 0, started: datetime | None = None
+                    ) -> RunningVenue:
+    """``started``: the wall time the replay clock counts from (default: now)."""
+    state = VenueState.create(settings, started)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, Any] = {}
