@@ -7,10 +7,14 @@ for an enabled feature stops freqtrade with the key and the fix.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from centaur.secrets import check_no_secrets_in_files, check_required_secrets
 from centaur.settings import CONFIG_KEY, settings_from
+
+
+logger = logging.getLogger(__name__)
 
 
 def check_suite_config(config: dict[str, Any]) -> None:
@@ -19,3 +23,14 @@ def check_suite_config(config: dict[str, Any]) -> None:
     settings_from(config)
     check_no_secrets_in_files(config)
     check_required_secrets(config)
+    disable_stale_backtest_cache(config)
+
+
+def disable_stale_backtest_cache(config: dict[str, Any]) -> None:
+    """Freqtrade's backtest cache (``--cache day`` by default) keys a result on the strategy
+    file's source, which for suite strategies is the two-line resolver file: a change in the
+    suite's packages would silently replay an old result. Suite configs always run fresh."""
+    if config.get("backtest_cache", "none") != "none":
+        logger.info("Backtest cache '%s' disabled for the suite: results are keyed on the "
+                    "resolver file, not the suite's code", config["backtest_cache"])
+        config["backtest_cache"] = "none"

@@ -90,6 +90,22 @@ class StateStore:
         with self._lock:
             self._db.close()
 
+    # Hyperopt pickles the strategy (and this store) into its worker processes: a file store
+    # reconnects there; an in-memory store travels with its contents.
+    def __getstate__(self) -> dict[str, Any]:
+        snapshot = None
+        if self.path == MEMORY:
+            with self._lock:
+                snapshot = self._db.execute("SELECT namespace, key, value FROM state").fetchall()
+        return {"path": self.path, "snapshot": snapshot}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])
+        if state["snapshot"]:
+            with self._lock:
+                self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)",
+                                     state["snapshot"])
+
 
 _stores: dict[str, StateStore] = {}
 _stores_lock = threading.Lock()

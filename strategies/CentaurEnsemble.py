@@ -1,19 +1,17 @@
-"""CentaurEnsemble: the flagship futures strategy (first cut: 1h trend, 5m pullback, funding)."""
+"""CentaurEnsemble: the flagship futures strategy - the signal core under the suite's layers.
+
+Class order is the chain of command: the risk layer sees every entry after the signals and
+has the last word on size, leverage and whether it happens at all.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import pandas as pd
-import pandas_ta as pta
-from freqtrade.strategy import informative
-
-from strategies.centaur_strategy import CentaurStrategy
-from strategies.market_data import funding_informative, with_funding_rate
+from risk_protections.risk_layer import RiskLayer
+from strategies.ensemble_core import EnsembleCore
 
 
-class CentaurEnsemble(CentaurStrategy):
-    """Trade 5m pullbacks in the direction of the 1h trend, skipping the crowded funding side."""
+class CentaurEnsemble(RiskLayer, EnsembleCore):
+    """The flagship: ensemble signals under the risk layer (and, above it, the LLM veto)."""
 
     INTERFACE_VERSION = 3
     timeframe = "5m"
@@ -21,74 +19,11 @@ class CentaurEnsemble(CentaurStrategy):
     startup_candle_count = 720  # 60 h: the 1h EMA(55) is settled
     process_only_new_candles = True
 
-    stoploss = -0.02
-    minimal_roi = {"0": 0.03, "240": 0.015, "720": 0.0}
+    # The outer safety net; the risk layer's custom stoploss sets each trade's hard stop
+    # (2 % of price by default) at entry, whatever its leverage.
+    stoploss = -0.20
+    minimal_roi = {"0": 100}
     trailing_stop = False
     use_exit_signal = True
     order_types = {"entry": "market", "exit": "market", "stoploss": "market",
                    "stoploss_on_exchange": False}
-
-    fast_ema_1h = 21
-    slow_ema_1h = 55
-    rsi_length = 14
-    rsi_long_entry = 35.0
-    rsi_short_entry = 65.0
-    funding_crowded = 0.0005  # 5 bp per settlement: the crowded side pays heavily
-    leverage_x = 2.0
-
-    @property
-    def protections(self):
-        return [
-            {
-                "method": "LossStreakGuard",
-                "max_consecutive_losses": 5,
-                "lookback_period_candles": 288,
-                "stop_duration_candles": 48,
-            },
-        ]
-
-    @property
-    def plot_config(self):
-        return {
-            "main_plot": {"ema_fast_1h": {"color": "#2b83ba"}, "ema_slow_1h": {"color": "#d7191c"}},
-            "subplots": {
-                "RSI": {"rsi": {"color": "#7b3294"}},
-                "Funding": {"funding_rate": {"color": "#fdae61", "type": "bar"}},
-            },
-        }
-
-    def informative_pairs(self):
-        return [funding_informative(pair) for pair in self.dp.current_whitelist()]
-
-    @informative("1h")
-    def populate_indicators_1h(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        dataframe["ema_fast"] = pta.ema(dataframe["close"], length=self.fast_ema_1h)
-        dataframe["ema_slow"] = pta.ema(dataframe["close"], length=self.slow_ema_1h)
-        return dataframe
-
-    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        dataframe["rsi"] = pta.rsi(dataframe["close"], length=self.rsi_length)
-        return with_funding_rate(dataframe, self.dp, metadata["pair"], self.timeframe)
-
-    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        uptrend = dataframe["ema_fast_1h"] > dataframe["ema_slow_1h"]
-        rsi_up = (dataframe["rsi"] > self.rsi_long_entry) & (
-            dataframe["rsi"].shift(1) <= self.rsi_long_entry)
-        rsi_down = (dataframe["rsi"] < self.rsi_short_entry) & (
-            dataframe["rsi"].shift(1) >= self.rsi_short_entry)
-        funding = dataframe["funding_rate"].fillna(0.0)
-        long = uptrend & rsi_up & (funding < self.funding_crowded) & (dataframe["volume"] > 0)
-        short = ~uptrend & rsi_down & (funding > -self.funding_crowded) & (dataframe["volume"] > 0)
-        dataframe.loc[long, ["enter_long", "enter_tag"]] = (1, "trend_pullback")
-        dataframe.loc[short, ["enter_short", "enter_tag"]] = (1, "trend_pullback")
-        return dataframe
-
-    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        dataframe.loc[dataframe["rsi"] > 70, "exit_long"] = 1
-        dataframe.loc[dataframe["rsi"] < 30, "exit_short"] = 1
-        return dataframe
-
-    def leverage(self, pair: str, current_time: datetime, current_rate: float,
-                 proposed_leverage: float, max_leverage: float, entry_tag: str | None,
-                 side: str, **kwargs) -> float:
-        return min(self.leverage_x, max_leverage)

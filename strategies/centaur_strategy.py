@@ -8,7 +8,6 @@ them and has the last word on size, leverage and whether an entry happens at all
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from centaur.events import EventSink
 from centaur.interventions import InterventionBook
 from centaur.plugins.hooks import suite_exchange_class
 from centaur.settings import CentaurConfigError, CentaurSettings, settings_from
+from centaur.signal_stats import SignalStats
 from centaur.state import StateStore, open_state
 
 
@@ -26,14 +26,7 @@ logger = logging.getLogger(__name__)
 
 _TRADE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
 
-
-@dataclass(frozen=True)
-class SignalStats:
-    """Measured outcome statistics of a signal (from the ensemble's decay tracker)."""
-
-    win_rate: float  # in [0, 1]
-    payoff_ratio: float  # mean win / mean loss, > 0
-    samples: int
+__all__ = ["CentaurStrategy", "SignalStats"]
 
 
 class CentaurStrategy(IStrategy):

@@ -5,6 +5,10 @@ from __future__ import annotations
 # Telegram commands the suite adds: name -> help text. Handlers: centaur.plugins.telegram.
 TELEGRAM_COMMANDS: dict[str, str] = {
     "centaur": "suite status: plugins, exchange class, protections, trading state",
+    "killswitch": "flatten everything, cancel open orders, halt until /resume",
+    "resume": "clear the kill switch and max-drawdown halts (/resume all: timed halts too)",
+    "interventions": "list the active interventions (LLM breaker or operator)",
+    "revoke": "revoke an intervention: /revoke <id>",
 }
 
 REST_PREFIX = "/api/v1/centaur"

@@ -9,12 +9,14 @@ the suite's commands answer only the configured chat (and authorised users), lik
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import Application, CommandHandler
 
+from centaur.plugins import operator
 from centaur.plugins.catalogue import TELEGRAM_COMMANDS
 from centaur.plugins.status import format_status, suite_status
 from centaur.settings import settings_from
@@ -35,8 +37,48 @@ async def _centaur(telegram: Any, update: Any, context: Any) -> None:
     await telegram._send_msg(format_status(suite_status(bot)))
 
 
+def _operator_name(update: Any) -> str:
+    user = getattr(update, "effective_user", None)
+    return f"telegram user {getattr(user, 'id', '?')}"
+
+
+async def _run(telegram: Any, command: Callable[[], Any]) -> None:
+    try:
+        result = command()
+    except operator.OperatorError as err:
+        await telegram._send_msg(f"Centaur: {err}")
+        return
+    await telegram._send_msg("Centaur: " + json.dumps(result, default=str))
+
+
+async def _killswitch(telegram: Any, update: Any, context: Any) -> None:
+    await _run(telegram, lambda: operator.kill_switch(telegram._rpc, _operator_name(update)))
+
+
+async def _resume(telegram: Any, update: Any, context: Any) -> None:
+    include_timed = bool(context.args) and context.args[0].lower() == "all"
+    await _run(telegram, lambda: operator.resume(telegram._rpc, _operator_name(update),
+                                                 include_timed))
+
+
+async def _interventions(telegram: Any, update: Any, context: Any) -> None:
+    await _run(telegram, lambda: operator.interventions(telegram._rpc))
+
+
+async def _revoke(telegram: Any, update: Any, context: Any) -> None:
+    if not context.args:
+        await telegram._send_msg("Centaur: usage /revoke <intervention id>")
+        return
+    await _run(telegram, lambda: operator.revoke(telegram._rpc, context.args[0],
+                                                 _operator_name(update)))
+
+
 _HANDLERS: dict[str, Handler] = {
     "centaur": _centaur,
+    "killswitch": _killswitch,
+    "resume": _resume,
+    "interventions": _interventions,
+    "revoke": _revoke,
 }
 
 COMMANDS: tuple[TelegramCommand, ...] = tuple(

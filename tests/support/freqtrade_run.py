@@ -67,7 +67,8 @@ def run_freqtrade(args: list[str], *, env: dict[str, str] | None = None, cwd: Pa
 
 def strategy_path(strategy: str | None) -> Path:
     """Test scenario strategies live in tests/strategies; the suite's in user_data/strategies."""
-    if strategy and (TEST_STRATEGIES / f"{strategy}.py").is_file():
+    if strategy and any(f"class {strategy}(" in path.read_text()
+                        for path in TEST_STRATEGIES.glob("*.py")):
         return TEST_STRATEGIES
     return PROJECT_ROOT / "user_data" / "strategies"
 

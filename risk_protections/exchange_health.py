@@ -1,0 +1,72 @@
+"""Exchange health: the outcome of every order and book request the exchange class makes.
+
+``ExchangeHealthMixin`` wraps freqtrade's ``Exchange`` methods on the order path; each failure
+is recorded with its time in the process-wide ``HEALTH`` monitor, which the risk layer reads
+to decide safe mode (``exchange_error_rate``). Recording never changes what the call returns
+or raises.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from datetime import UTC, datetime
+
+from freqtrade.exceptions import (
+    DDosProtection,
+    ExchangeError,
+    InsufficientFundsError,
+    InvalidOrderException,
+    TemporaryError,
+)
+
+
+RECORDED_ERRORS = (ExchangeError, TemporaryError, DDosProtection, InvalidOrderException,
+                   InsufficientFundsError)
+
+
+class ExchangeHealth:
+    """Failure times of exchange requests, newest last (bounded)."""
+
+    def __init__(self, keep: int = 1000):
+        self._errors: deque[tuple[datetime, str]] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def record_error(self, when: datetime, what: str) -> None:
+        with self._lock:
+            self._errors.append((when, what))
+
+    def error_times(self) -> list[datetime]:
+        with self._lock:
+            return [when for when, _ in self._errors]
+
+    def recent(self, limit: int = 10) -> list[tuple[datetime, str]]:
+        with self._lock:
+            return list(self._errors)[-limit:]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._errors.clear()
+
+
+HEALTH = ExchangeHealth()
+
+
+def _watched(name: str):
+    def wrapper(self, *args, **kwargs):
+        try:
+            return getattr(super(ExchangeHealthMixin, self), name)(*args, **kwargs)
+        except RECORDED_ERRORS as err:
+            HEALTH.record_error(datetime.now(UTC), f"{name}: {type(err).__name__}: {err}")
+            raise
+    wrapper.__name__ = name
+    return wrapper
+
+
+class ExchangeHealthMixin:
+    """Records failures of the order path (place, cancel, query, book) in ``HEALTH``."""
+
+    create_order = _watched("create_order")
+    cancel_order = _watched("cancel_order")
+    fetch_order = _watched("fetch_order")
+    fetch_l2_order_book = _watched("fetch_l2_order_book")

@@ -1,0 +1,58 @@
+"""Scenarios for the risk layer: a blunt signal core (enter every 30 minutes, never exit by
+signal) under the real RiskLayer, so every exit and every denial is the risk layer's."""
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from centaur.interventions import Intervention, InterventionKind
+from risk_protections.risk_layer import RiskLayer
+from strategies.centaur_strategy import CentaurStrategy
+
+
+class RiskScenarioCore(CentaurStrategy):
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    can_short = True
+    stoploss = -0.20
+    minimal_roi = {"0": 100}
+    use_exit_signal = True  # no exit signal is ever set; custom_exit needs it true
+    startup_candle_count = 300
+    order_types = {"entry": "market", "exit": "market", "stoploss": "market",
+                   "stoploss_on_exchange": False}
+    entry_side = "long"
+
+    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        return dataframe
+
+    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        every = (dataframe["date"].dt.minute % 30 == 0) & (dataframe["volume"] > 0)
+        dataframe.loc[every, f"enter_{self.entry_side}"] = 1
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        return dataframe
+
+
+class RiskScenario(RiskLayer, RiskScenarioCore):
+    pass
+
+
+class RiskScenarioShort(RiskScenario):
+    entry_side = "short"
+
+
+class RiskScenarioInterventions(RiskScenario):
+    """Interventions an LLM breaker or an operator would have written, from the start."""
+
+    def bot_start(self, **kwargs) -> None:
+        super().bot_start(**kwargs)
+        start = datetime(2020, 1, 1, tzinfo=UTC)
+        end = start + timedelta(days=3650)
+        for kind, pair, value in (
+            (InterventionKind.DISABLE_ASSET, "ETH/USDT:USDT", None),
+            (InterventionKind.POSITION_SIZE, "BTC/USDT:USDT", 0.5),
+            (InterventionKind.LEVERAGE, "BTC/USDT:USDT", 2.0),
+        ):
+            self.interventions.add(Intervention(kind, pair, value, start, end, "operator",
+                                                "scenario"))
