@@ -311,9 +311,15 @@ class RiskLayer(CentaurStrategy):
             leverage=leverage, entry_tag=entry_tag, side=side, **kwargs)
         if not self._risk_settings.enabled:
             return proposed
-        with self._risk_lock:
-            return self._risk_stake(pair, current_time, current_rate, min_stake, max_stake,
-                                    leverage, entry_tag, side)
+        try:
+            with self._risk_lock:
+                return self._risk_stake(pair, current_time, current_rate, min_stake, max_stake,
+                                        leverage, entry_tag, side)
+        except Exception as err:  # freqtrade would size with the proposed stake: fail closed
+            logger.exception("[%s] %s: sizing failed, no entry", ReasonCode.RISK_CHECK_FAILED,
+                             pair)
+            self._deny(pair, Decision(False, ReasonCode.RISK_CHECK_FAILED, repr(err)))
+            return 0.0
 
     def _risk_stake(self, pair: str, now: datetime, rate: float, min_stake: float | None,
                     max_stake: float, leverage: float, entry_tag: str | None, side: str) -> float:
@@ -389,8 +395,14 @@ class RiskLayer(CentaurStrategy):
                             time_in_force: str, current_time: datetime, entry_tag: str | None,
                             side: str, **kwargs) -> bool:
         if self._risk_settings.enabled:
-            with self._risk_lock:
-                decision = self._entry_gates(pair, amount, rate, current_time, entry_tag, side)
+            try:
+                with self._risk_lock:
+                    decision = self._entry_gates(pair, amount, rate, current_time, entry_tag,
+                                                 side)
+            except Exception as err:  # freqtrade lets the trade through on an exception
+                logger.exception("[%s] %s: entry gates failed", ReasonCode.RISK_CHECK_FAILED,
+                                 pair)
+                decision = Decision(False, ReasonCode.RISK_CHECK_FAILED, repr(err))
             if not decision.allowed:
                 self._deny(pair, decision)
                 return False
@@ -456,7 +468,10 @@ class RiskLayer(CentaurStrategy):
         if self.config.get("runmode") not in _LIVE_MODES:
             return Decision.allow()
         gates = self._risk_settings.gates
-        book = self.dp.orderbook(pair, 100)
+        try:
+            book = self.dp.orderbook(pair, 100)
+        except Exception as err:  # no book, no entry
+            return Decision(False, ReasonCode.BOOK_TOO_THIN, f"order book unavailable: {err}")
         bids, asks = book.get("bids") or [], book.get("asks") or []
         if not bids or not asks:
             return spread_decision(0.0, 0.0, gates.max_spread_bps)

@@ -1,6 +1,7 @@
-"""A local exchange on 127.0.0.1 for offline dry-runs and tests (a development tool only).
+"""Local exchanges on 127.0.0.1 for offline dry-runs and tests (a development tool only).
 
-It speaks Binance's REST protocol to ccxt's real ``binance`` class and replays the real candles,
-funding and mark prices of ``../shared/data`` as if live, with order books shaped like real
-recorded L2 books. Start it with ``centaur venue`` (or ``python -m centaur.venue``).
+They speak Binance's, Bybit's (v5) and OKX's (v5) REST protocols to ccxt's real classes and
+replay the real candles, funding and mark prices of ``../shared/data`` as if live, with order
+books shaped like real recorded L2 books. Start the Binance venue with ``centaur venue`` (or
+``python -m centaur.venue``), all three with ``python -m centaur.venue.multi``.
 """

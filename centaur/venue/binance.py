@@ -20,7 +20,7 @@ from aiohttp import web
 
 from centaur.venue.matching import OrderRequest, VenueError, VenueOrder
 from centaur.venue.replay import Instrument, as_float_strings, from_ms, timeframe_delta, to_ms
-from centaur.venue.state import VenueState
+from centaur.venue.state import FAULT_KEY, VenueState
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -36,6 +36,7 @@ ERROR_CODES: dict[str, tuple[int, int]] = {
     "bad_request": (-1102, 400),
     "auth": (-2015, 401),
     "rate_limit": (-1003, 429),
+    "internal": (-1001, 500),
 }
 
 STATUS = {"open": "NEW", "closed": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED",
@@ -50,6 +51,10 @@ def error_response(kind: str, message: str) -> web.Response:
 class BinanceProtocol:
     def __init__(self, state: VenueState):
         self.state = state
+
+    @staticmethod
+    def error_response(kind: str, message: str) -> web.Response:
+        return error_response(kind, message)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         out: list[tuple[str, str, Handler]] = []
@@ -78,6 +83,11 @@ class BinanceProtocol:
             ("POST", "/fapi/v1/leverage", self._private(self.set_leverage)),
             ("POST", "/fapi/v1/marginType", self._private(self.margin_type)),
             ("GET", "/fapi/v1/positionSide/dual", self._private(self.position_mode)),
+            ("GET", "/fapi/v1/multiAssetsMargin", self._private(self.multi_assets_mode)),
+            ("GET", "/fapi/v1/leverageBracket", self._private(self.leverage_brackets)),
+            ("GET", "/sapi/v1/capital/config/getall", self._private(self.currencies)),
+            ("GET", "/sapi/v1/margin/allPairs", self._private(self.currencies)),
+            ("GET", "/sapi/v1/margin/isolated/allPairs", self._private(self.currencies)),
         ]
         for version in ("v2", "v3"):
             out += [
@@ -261,18 +271,19 @@ class BinanceProtocol:
         order_type = params.get("type", "").lower()
         if order_type not in ("market", "limit"):
             raise VenueError("bad_request", f"Order type {params.get('type')} is not supported.")
+        side, amount = params.get("side", "").lower(), float(params["quantity"])
         order = self.state.engine.submit(
             OrderRequest(
                 symbol=instrument.symbol,
-                side=params.get("side", "").lower(),
+                side=side,
                 order_type=order_type,
-                amount=float(params["quantity"]),
+                amount=amount,
                 price=float(params["price"]) if "price" in params else None,
                 time_in_force=params.get("timeInForce", "GTC"),
                 client_order_id=params.get("newClientOrderId"),
                 reduce_only=params.get("reduceOnly", "false").lower() == "true",
             ),
-            self.state.book(instrument),
+            self.state.book_for_order(instrument, side, amount, request.get(FAULT_KEY)),
             self.state.now_ms(),
             self.state.marks(),
         )
@@ -323,6 +334,22 @@ class BinanceProtocol:
 
     async def margin_type(self, request: web.Request, params: dict[str, str]) -> web.Response:
         return web.json_response({"code": 200, "msg": "success"})
+
+    async def currencies(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        return web.json_response([])
+
+    async def leverage_brackets(self, request: web.Request, params: dict[str, str]
+                                ) -> web.Response:
+        """One bracket per symbol: up to 20x on any notional (a stated simplification)."""
+        return web.json_response([
+            {"symbol": symbol, "brackets": [{"bracket": 1, "initialLeverage": 20,
+                                             "notionalCap": 1_000_000_000, "notionalFloor": 0,
+                                             "maintMarginRatio": 0.004, "cum": 0.0}]}
+            for symbol in self.state.futures])
+
+    async def multi_assets_mode(self, request: web.Request, params: dict[str, str]
+                                ) -> web.Response:
+        return web.json_response({"multiAssetsMargin": False})
 
     async def position_mode(self, request: web.Request, params: dict[str, str]) -> web.Response:
         return web.json_response({"dualSidePosition": False})

@@ -43,6 +43,14 @@ class BookShape:
             source=source,
         )
 
+    @classmethod
+    def from_book(cls, book) -> BookShape:
+        """A ``recorded_books.RecordedBook`` (levels in base units) as a shape."""
+        mid = book.mid
+        return cls(bids=tuple(((mid - p) / mid, p * q) for p, q in book.bids),
+                   asks=tuple(((p - mid) / mid, p * q) for p, q in book.asks),
+                   source=book.source)
+
 
 def load_shape(recording: Path, symbol: str | None = None) -> BookShape:
     """The first recorded depth snapshot of ``recording`` (optionally of one symbol)."""

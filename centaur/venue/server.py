@@ -1,9 +1,11 @@
 """The local venue's HTTP server: a development and test tool, never a trading venue.
 
-Serves the Binance REST protocol on 127.0.0.1 from the shared data (see ``binance.py``), so
-that ccxt's own ``binance`` class - pointed here by ``exchange.ccxt_config.urls`` - drives
-``freqtrade trade --dry-run`` offline, replaying real candles as if live. Tests also inject
-faults through ``POST /_venue/faults`` and inspect orders through ``GET /_venue/orders``.
+Serves one venue's REST protocol on 127.0.0.1 from the shared data - Binance (``binance.py``),
+Bybit v5 (``bybit.py``) or OKX v5 (``okx.py``), picked by ``VenueSettings.protocol`` - so that
+ccxt's own classes, pointed here by their ``urls``, drive ``freqtrade trade --dry-run`` and the
+order router offline, replaying real candles as if live. ``running_venues`` starts several
+venues at once, one port each. Tests inject faults through ``POST /_venue/faults`` and inspect
+orders through ``GET /_venue/orders``.
 """
 
 from __future__ import annotations
@@ -19,17 +21,23 @@ from typing import Any
 
 from aiohttp import web
 
-from centaur.venue.binance import BinanceProtocol, error_response
+from centaur.venue.binance import BinanceProtocol
+from centaur.venue.bybit import BybitProtocol
 from centaur.venue.matching import VenueError
-from centaur.venue.state import FaultRule, VenueSettings, VenueState
+from centaur.venue.okx import OkxProtocol
+from centaur.venue.state import FAULT_KEY, FaultRule, VenueSettings, VenueState
+
+
+PROTOCOLS = {"binance": BinanceProtocol, "bybit": BybitProtocol, "okx": OkxProtocol}
 
 
 logger = logging.getLogger(__name__)
 
 
 def create_app(state: VenueState) -> web.Application:
-    app = web.Application(middlewares=[_faults_and_errors(state)])
-    for method, path, handler in BinanceProtocol(state).routes():
+    protocol = PROTOCOLS[state.settings.protocol](state)
+    app = web.Application(middlewares=[_faults_and_errors(state, protocol)])
+    for method, path, handler in protocol.routes():
         app.router.add_route(method, path, handler)
     app.router.add_post("/_venue/faults", _set_faults(state))
     app.router.add_get("/_venue/orders", _list_orders(state))
@@ -37,24 +45,26 @@ def create_app(state: VenueState) -> web.Application:
     return app
 
 
-def _faults_and_errors(state: VenueState):
+def _faults_and_errors(state: VenueState, protocol):
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         state.request_log.append((request.method, request.path))
         rule = None if request.path.startswith("/_venue") else \
             state.take_fault(request.method, request.path)
         if rule is not None and rule.action == "error_500":
-            return web.json_response({"code": -1001, "msg": "Internal error."}, status=500)
+            return protocol.error_response("internal", "Internal error.")
         if rule is not None and rule.action == "rate_limit":
-            return error_response("rate_limit", "Too many requests; current limit is 2400.")
+            return protocol.error_response("rate_limit", "Too many requests.")
         if rule is not None and rule.action == "reject":
-            return error_response(str(rule.value), f"Injected rejection: {rule.value}")
+            return protocol.error_response(str(rule.value), f"Injected rejection: {rule.value}")
         if rule is not None and rule.action == "delay":
+            await request.read()  # the request has arrived; the venue is slow to process it
             await asyncio.sleep(float(rule.value))
+        request[FAULT_KEY] = rule
         try:
             response = await handler(request)
         except VenueError as err:
-            return error_response(err.kind, str(err))
+            return protocol.error_response(err.kind, str(err))
         if rule is not None and rule.action == "drop_after_accept":
             # The venue accepted and processed the request; the answer is lost on the way.
             request.transport.close()
@@ -77,7 +87,9 @@ def _list_orders(state: VenueState):
         return web.json_response([
             {"order_id": o.order_id, "client_order_id": o.client_order_id,
              "symbol": o.request.symbol, "side": o.request.side, "amount": o.request.amount,
-             "filled": o.filled, "status": o.status}
+             "filled": o.filled, "status": o.status, "type": o.request.order_type,
+             "price": o.request.price, "time_in_force": o.request.time_in_force,
+             "average": o.average, "fee": o.fee}
             for o in state.engine.orders.values()
         ])
     return handler
@@ -98,6 +110,20 @@ class RunningVenue:
 
     def stop(self) -> None:
         self._stop()
+
+
+@contextmanager
+def running_venues(settings: dict[str, VenueSettings], started: datetime | None = None
+                   ) -> Iterator[dict[str, RunningVenue]]:
+    """Several venues at once (name -> settings), each on its own free port."""
+    venues: dict[str, RunningVenue] = {}
+    try:
+        for name, venue_settings in settings.items():
+            venues[name] = start_in_thread(venue_settings, 0, started)
+        yield venues
+    finally:
+        for venue in venues.values():
+            venue.stop()
 
 
 @contextmanager
@@ -133,7 +159,7 @@ def start_in_thread(settings: VenueSettings, port: int = 0, started: datetime | 
         loop.run_until_complete(start())
         loop.run_forever()
 
-    thread = threading.Thread(target=run, name="centaur-venue", daemon=True)
+    thread = threading.Thread(target=run, name=f"centaur-venue-{settings.protocol}", daemon=True)
     thread.start()
     if not ready.wait(timeout=30):
         raise RuntimeError("local venue did not start within 30 s")
@@ -163,3 +189,22 @@ def serve_forever(settings: VenueSettings, port: int) -> None:
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+def serve_many(settings: dict[str, VenueSettings], ports: dict[str, int]) -> None:
+    """Several venues in the foreground, one port each (``python -m centaur.venue.multi``)."""
+
+    async def main() -> None:
+        runners = []
+        for name, venue_settings in settings.items():
+            state = VenueState.create(venue_settings)
+            runner = web.AppRunner(create_app(state), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", ports[name]).start()
+            runners.append(runner)
+            print(f"centaur venue {name} ({venue_settings.protocol}) listening on "
+                  f"http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+

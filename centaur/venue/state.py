@@ -1,4 +1,7 @@
-"""The local venue's state: instruments, replay clock, books, matching engine, injected faults."""
+"""The local venue's state: instruments, replay clock, books, matching engine, injected faults.
+
+One state per venue; its ``protocol`` (binance, bybit, okx) picks the wire protocol served.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from centaur.offline.recordings import first_response
-from centaur.venue.books import BookShape, Level, book_at, load_shape
+from aiohttp import web
+
+from centaur.venue.books import BookShape, Level, book_at
+from centaur.venue.catalogue import CATALOGUES, PROTOCOL_DEFAULTS, Catalogue
 from centaur.venue.matching import Account, MatchingEngine
+from centaur.venue.recorded_books import load_book
 from centaur.venue.replay import CandleStore, Instrument, ReplayClock, to_ms
 
 
 @dataclass(frozen=True)
 class VenueSettings:
-    """How the venue replays: where the data is, which instant, how deep the books are."""
+    """How the venue replays: where the data is, which instant, how deep the books are.
+
+    ``protocol`` picks the wire protocol and the recorded instrument list (``catalogue``); use
+    ``for_protocol`` to get that protocol's stated book recording and fees.
+    """
 
     datadir: Path
     recordings_dir: Path
@@ -26,6 +36,23 @@ class VenueSettings:
     api_key: str | None = None  # None: private endpoints accept any key (dry-run needs none)
     api_secret: str | None = None
     depth_recording: str = "BINANCE_FUTURES.http.0.0"
+    protocol: str = "binance"
+    depth_symbol: str | None = None
+    api_password: str | None = None  # OKX's passphrase
+    taker_fee_ratio: float = 0.0004
+    maker_fee_ratio: float = 0.0002
+    min_notional_quote: float = 5.0
+
+    @classmethod
+    def for_protocol(cls, protocol: str, **values: Any) -> VenueSettings:
+        """Settings with ``protocol``'s recorded book and fee schedule as defaults."""
+        defaults = PROTOCOL_DEFAULTS[protocol]
+        stated = {"depth_recording": defaults.depth_recording,
+                  "depth_symbol": defaults.depth_symbol, "depth_scale": defaults.depth_scale,
+                  "taker_fee_ratio": defaults.taker_fee_ratio,
+                  "maker_fee_ratio": defaults.maker_fee_ratio,
+                  "min_notional_quote": defaults.min_notional_quote}
+        return cls(protocol=protocol, **{**stated, **values})
 
 
 @dataclass
@@ -34,7 +61,8 @@ class FaultRule:
 
     actions: ``error_500``, ``rate_limit``, ``delay`` (``value`` seconds, then answer),
     ``drop_after_accept`` (process the request, then drop the connection unanswered),
-    ``reject`` (``value``: a VenueError kind).
+    ``reject`` (``value``: a VenueError kind), ``partial_fill`` (an order finds only
+    ``value`` times its amount of liquidity on the book).
     """
 
     method: str
@@ -47,16 +75,16 @@ class FaultRule:
         return self.times > 0 and self.method.upper() == method.upper() and path.endswith(self.path)
 
 
+# Where the fault middleware leaves the rule that matched a request, for the order handlers.
+FAULT_KEY = web.RequestKey("centaur_fault", FaultRule | None)
+
+
 @dataclass
 class VenueState:
     settings: VenueSettings
     clock: ReplayClock
     store: CandleStore
-    futures: dict[str, Instrument]
-    spot: dict[str, Instrument]
-    exchange_info: dict[str, dict[str, Any]]  # parsed recorded payloads: "spot", "futures"
-    ticks: dict[tuple[bool, str], float]
-    lots: dict[tuple[bool, str], float]
+    catalogue: Catalogue
     shape: BookShape
     engine: MatchingEngine
     faults: list[FaultRule] = field(default_factory=list)
@@ -64,24 +92,39 @@ class VenueState:
 
     @classmethod
     def create(cls, settings: VenueSettings, started: datetime | None = None) -> VenueState:
-        spot_info = first_response(settings.recordings_dir / "BINANCE.0",
-                                   "/api/v3/exchangeInfo").json()
-        fut_info = first_response(settings.recordings_dir / "BINANCE_FUTURES.0",
-                                  "/fapi/v1/exchangeInfo").json()
+        catalogue = CATALOGUES[settings.protocol](settings.recordings_dir)
+        recording = settings.recordings_dir / settings.depth_recording
         return cls(
             settings=settings,
             clock=ReplayClock(anchor=settings.anchor, started=started or datetime.now(UTC)),
             store=CandleStore(settings.datadir),
-            futures=_instruments(fut_info, futures=True),
-            spot=_instruments(spot_info, futures=False),
-            exchange_info={"spot": spot_info, "futures": fut_info},
-            ticks={**_filter_values(fut_info, True, "PRICE_FILTER", "tickSize"),
-                   **_filter_values(spot_info, False, "PRICE_FILTER", "tickSize")},
-            lots={**_filter_values(fut_info, True, "LOT_SIZE", "stepSize"),
-                  **_filter_values(spot_info, False, "LOT_SIZE", "stepSize")},
-            shape=load_shape(settings.recordings_dir / settings.depth_recording),
-            engine=MatchingEngine(Account(wallet=settings.wallet_usdt)),
+            catalogue=catalogue,
+            shape=BookShape.from_book(load_book(recording, settings.depth_symbol)),
+            engine=MatchingEngine(Account(wallet=settings.wallet_usdt),
+                                  taker_fee=settings.taker_fee_ratio,
+                                  maker_fee=settings.maker_fee_ratio,
+                                  min_notional=settings.min_notional_quote),
         )
+
+    @property
+    def futures(self) -> dict[str, Instrument]:
+        return self.catalogue.futures
+
+    @property
+    def spot(self) -> dict[str, Instrument]:
+        return self.catalogue.spot
+
+    @property
+    def exchange_info(self) -> dict[str, Any]:
+        return self.catalogue.payloads
+
+    @property
+    def ticks(self) -> dict[tuple[bool, str], float]:
+        return self.catalogue.ticks
+
+    @property
+    def lots(self) -> dict[tuple[bool, str], float]:
+        return self.catalogue.lots
 
     def wall_now(self) -> datetime:
         return datetime.fromtimestamp(time.time(), tz=UTC)
@@ -106,6 +149,16 @@ class VenueState:
         return book_at(self.shape, mid, self.ticks[key], self.lots[key],
                        self.settings.depth_scale, limit)
 
+    def book_for_order(self, instrument: Instrument, side: str, amount: float,
+                       fault: FaultRule | None) -> tuple[list[Level], list[Level]]:
+        """The book an incoming order meets; a ``partial_fill`` fault leaves it only
+        ``fault.value`` times the order's amount on the side it takes."""
+        bids, asks = self.book(instrument)
+        if fault is None or fault.action != "partial_fill":
+            return bids, asks
+        thin = _thinned(asks if side == "buy" else bids, amount * float(fault.value))
+        return (bids, thin) if side == "buy" else (thin, asks)
+
     def marks(self) -> dict[str, float]:
         marks = {}
         for symbol in self.engine.account.positions:
@@ -123,20 +176,11 @@ class VenueState:
         return None
 
 
-def _instruments(info: dict, futures: bool) -> dict[str, Instrument]:
-    out = {}
-    for entry in info["symbols"]:
-        if futures and entry.get("contractType") != "PERPETUAL":
-            continue
-        out[entry["symbol"]] = Instrument(entry["symbol"], entry["baseAsset"], entry["quoteAsset"],
-                                          futures)
-    return out
-
-
-def _filter_values(info: dict, futures: bool, filter_type: str, key: str
-                   ) -> dict[tuple[bool, str], float]:
-    out = {}
-    for entry in info["symbols"]:
-        found = next(f for f in entry["filters"] if f["filterType"] == filter_type)
-        out[(futures, entry["symbol"])] = float(found[key])
+def _thinned(levels: list[Level], amount: float) -> list[Level]:
+    out, left = [], amount
+    for level in levels:
+        if left <= 1e-12:
+            break
+        out.append(Level(level.price, min(level.amount, left)))
+        left -= level.amount
     return out
