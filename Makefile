@@ -11,7 +11,7 @@ BENCH_TIMERANGE ?= 20250101-20250401
 
 .PHONY: setup demo test bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
 	bench-sor report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
-	venue plugins
+	venue venues plugins
 
 ## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
 setup:
@@ -78,6 +78,10 @@ llm-serve: setup
 
 llm-stop: setup
 	$(BIN)/centaur llm stop
+
+## venues: three local venues (Binance, Bybit, OKX protocols) for config/dry-run-sor.json
+venues: setup
+	$(BIN)/python -m centaur.venue.multi
 
 ## venue: the local Binance-protocol venue for offline dry-runs (dev/test tool)
 venue: setup
