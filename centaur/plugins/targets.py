@@ -114,6 +114,18 @@ PINNED: tuple[PinnedName, ...] = (
         "wrapped so that the config file's `datadir` key is honoured (2026.9 reads only --datadir)",
     ),
     PinnedName(
+        "freqtrade.strategy.interface",
+        "IStrategy.ft_bot_cleanup",
+        ("self",),
+        "the LLM layer closes its runtime (prefetch thread, store) through it",
+    ),
+    PinnedName(
+        "freqtrade.strategy.strategy_wrapper",
+        "strategy_safe_wrapper",
+        ("f", "message", "default_retval", "supress_error"),
+        "callbacks fail open through it (confirm_trade_entry -> True): suite layers catch first",
+    ),
+    PinnedName(
         "freqtrade.exchange.exchange",
         "Exchange._api_reload_markets",
         ("self", "reload"),

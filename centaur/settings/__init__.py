@@ -76,8 +76,10 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{key}: unknown key. Fix: remove it (known keys here: {known})."
     default = _field_default(CentaurSettings, loc)
     hint = f" (default: {default!r})" if default is not _MISSING else ""
+    secret_like = any(word in key.lower() for word in ("key", "secret", "token", "password"))
+    got = "<redacted>" if secret_like else repr(error.get("input"))
     return (
-        f"{key}: {error['msg']}, got {error.get('input')!r}. "
+        f"{key}: {error['msg']}, got {got}. "
         f"Fix: correct the value or remove the key to use the default{hint}."
     )
 
