@@ -5,8 +5,8 @@
 2. Warm cache: the same decisions again in ``record`` mode (answered from the record).
 3. Replay: the same decisions in ``replay`` mode.
 4. ``cached_decision_ms``: the veto's share of ``confirm_trade_entry`` on a real
-   ``CentaurVetoed`` instance once the opinion exists (a dict read), p50 over many reads.
-5. ``replay_ratio``: ``freqtrade backtesting`` of CentaurVetoed in ``replay`` mode against the
+   ``CentaurEnsemble`` instance once the opinion exists (a dict read), p50 over many reads.
+5. ``replay_ratio``: ``freqtrade backtesting`` of CentaurEnsemble in ``replay`` mode against the
    same backtest with the LLM off, same pairs, timerange and data, interleaved, best of
    ``--repeat``. The replay runs the full path for every entry signal of the period (market
    state, headlines, request, hash, record lookup, decision records) on an empty record with
@@ -46,7 +46,7 @@ from centaur.settings.llm import LlmSettings
 
 NEWS = str(PROJECT_ROOT.parent / "shared/data/news/crypto_headlines_2025-11_2026-02.csv")
 DATA = PROJECT_ROOT.parent / "shared/data/binance/futures"
-STRATEGY = "CentaurVetoed"
+STRATEGY = "CentaurEnsemble"
 
 
 def _free_port() -> int:
@@ -117,13 +117,13 @@ def decision_latencies(count: int, work: Path) -> dict:
 
 def cached_decision_ms(work: Path, reads: int = 20_000) -> dict:
     """The veto's read in confirm_trade_entry on a real strategy instance."""
-    from strategies.CentaurVetoed import CentaurVetoed
+    from strategies.CentaurEnsemble import CentaurEnsemble
 
     config = json.loads((PROJECT_ROOT / "config" / "backtest.json").read_text())
     config |= {"runmode": RunMode.BACKTEST, "candle_type_def": CandleType.FUTURES,
                "user_data_dir": str(work / "user_data")}
     config["centaur"]["llm"] = {"mode": "replay", "store_path": str(work / "read.sqlite")}
-    strategy = CentaurVetoed(config)
+    strategy = CentaurEnsemble(config)
     strategy.centaur = settings_from(config)
     strategy._llm_runtime = open_runtime(config, strategy.centaur.llm)
     now = datetime(2026, 2, 6, 12, 5, tzinfo=UTC)

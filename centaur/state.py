@@ -82,6 +82,10 @@ class StateStore:
                 raise
             self._db.execute("COMMIT")
 
+    def clear(self, namespace: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM state WHERE namespace=?", (namespace,))
+
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM state WHERE namespace=? AND key=?", (namespace, key))

@@ -25,6 +25,7 @@ from freqai_models.features import compute_features
 from freqai_models.labels import forward_log_return
 from freqai_models.pair_features import PairInputs
 from freqai_models.universe import resolve_universe
+from strategies.strategy_mixin import StrategyMixin
 
 
 REGRESSION_TARGET = "&-fwd_logret_4h"
@@ -32,8 +33,10 @@ CLASSIFICATION_TARGET = "&-beats_fee_4h"
 _OHLCV = ["date", "open", "high", "low", "close", "volume"]
 
 
-class CentaurFeaturesMixin:
-    """FreqAI feature hooks; ``centaur_target`` picks "regression" or "classification"."""
+class CentaurFeaturesMixin(StrategyMixin):
+    """FreqAI feature hooks; ``centaur_target`` picks "regression" or "classification".
+
+    Based on ``StrategyMixin`` so hyperopt can pickle strategies that use it (see there)."""
 
     centaur_target: str = "regression"
     config: dict[str, Any]

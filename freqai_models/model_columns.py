@@ -33,14 +33,19 @@ RANKER_COLUMNS = ("ranker_score", "ranker_rank", "ranker_universe")
 def add_model_columns(dataframe: pd.DataFrame, settings: ModelsSettings, pair: str,
                       timeframe_secs: int) -> pd.DataFrame:
     """GARCH, regime and the fail-closed ranker/drift columns (see the module rule)."""
+    return gate_columns(add_volatility_columns(dataframe, settings, pair, timeframe_secs))
+
+
+def add_volatility_columns(dataframe: pd.DataFrame, settings: ModelsSettings, pair: str,
+                           timeframe_secs: int) -> pd.DataFrame:
+    """GARCH sigma and the regime columns: what needs no trained model."""
     garch = garch_sigma(dataframe["date"], dataframe["close"], settings.garch, pair,
                         timeframe_secs)
     extra = regime_columns(dataframe, settings.regime, timeframe_secs)
     extra["garch_sigma"] = garch.sigma
     extra["garch_fallback"] = garch.fallback
-    dataframe = pd.concat([dataframe.drop(columns=list(extra.columns), errors="ignore"), extra],
-                          axis=1)
-    return gate_columns(dataframe)
+    return pd.concat([dataframe.drop(columns=list(extra.columns), errors="ignore"), extra],
+                     axis=1)
 
 
 def gate_columns(dataframe: pd.DataFrame) -> pd.DataFrame:

@@ -48,6 +48,16 @@ class ExchangeHealth:
         with self._lock:
             self._errors.clear()
 
+    # Hyperopt pickles the strategy's modules by value into its workers; a lock does not travel.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
 
 HEALTH = ExchangeHealth()
 

@@ -124,6 +124,12 @@ class RiskLayer(CentaurStrategy):
     def _risk_settings(self) -> RiskSettings:
         return self.centaur.risk
 
+    def restart_backtest_run(self) -> None:
+        super().restart_backtest_run()
+        self._risk_state = ts.RiskState()
+        self.centaur_state.clear(_STATE_NS)
+        self._risk_denials.clear()
+
     def _save_risk_state(self, state: ts.RiskState) -> None:
         if state != self._risk_state:
             self._risk_state = state

@@ -9,13 +9,14 @@ from centaur.offline.markets import OfflineMarketsMixin
 from centaur.settings import settings_from
 from risk_protections.exchange_health import ExchangeHealthMixin
 from sor_exchange.routed import RoutedExchangeMixin
+from sor_exchange.spot_candles import SpotCandlesInFuturesMixin
 
 
 logger = logging.getLogger(__name__)
 
 
 class CentaurBinance(ExchangeHealthMixin, FundingAlignmentMixin, OfflineMarketsMixin,
-                     RoutedExchangeMixin, Binance):
+                     SpotCandlesInFuturesMixin, RoutedExchangeMixin, Binance):
     """Binance kept as freqtrade's exchange (markets, data, precision) plus the suite's layers.
 
     Selected instead of freqtrade's ``Binance`` only when the config opts in through

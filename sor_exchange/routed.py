@@ -107,6 +107,16 @@ class RoutedExchangeMixin:
                 if name != self._api.id:
                     _credentials(name, venue, dict(os.environ))
 
+    # Hyperopt pickles the exchange into its workers; a lock does not travel.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_sor_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._sor_lock = threading.RLock()
+
     # --- wiring ----------------------------------------------------------------------------
 
     def _router_settings(self) -> RouterSettings | None:

@@ -56,6 +56,22 @@ class CentaurStrategy(IStrategy):
         self.events = EventSink(self.centaur_state, notify=self._notify_operator)
         self.interventions = InterventionBook(self.centaur_state)
 
+    def bot_loop_start(self, current_time: datetime, **kwargs) -> None:
+        """Backtests: a loop earlier than the last one starts a new run in the same process
+        (hyperopt's epochs): the layers drop their per-run state, as in a fresh backtest."""
+        super().bot_loop_start(current_time=current_time, **kwargs)
+        if self.config.get("runmode") in _TRADE_MODES:
+            return
+        last = getattr(self, "_last_loop_time", None)
+        if last is not None and current_time < last:
+            self.restart_backtest_run()
+        self._last_loop_time = current_time
+
+    def restart_backtest_run(self) -> None:
+        """Drop per-run state (chain with super()); backtests keep it in memory only."""
+        for namespace in ("interventions", "events"):
+            self.centaur_state.clear(namespace)
+
     def _notify_operator(self, text: str) -> None:
         if self.dp is not None and self.config.get("runmode") in _TRADE_MODES:
             self.dp.send_msg(text, always_send=True)

@@ -1,110 +1,112 @@
 """``freqtrade trade --dry-run`` offline against the local venue, queried like an operator would.
 
-The venue replays the real candles through ccxt's own ``binance`` class; the replay is anchored
-so that a candle on which the flagship signals (found by a backtest of the same data) closes
-about a minute after the bot starts. The test then talks to the running bot through
-``freqtrade-client`` (REST) and through Telegram (a local Bot API server), as an operator would.
+The venue replays the real candles through ccxt's own ``binance`` class. The flagship bot is
+driven through ``freqtrade-client`` (REST: ping, status, plot_config, pair candles, a forced
+entry sized by the risk layer, the suite's status route) and Telegram (a local Bot API server);
+a scenario strategy that signals on every candle shows a strategy's own signal opening a trade.
+(The flagship's ensemble state depends on the whole history it has seen, so the moment of its
+next signal cannot be placed within a test's minutes; its live analysis is covered in
+``tests/test_ensemble_dry_run.py``.)
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 from freqtrade_client import FtRestClient
 
-from centaur.venue.replay import floor_hour
 from centaur.venue.server import running_venue
 from centaur.venue.state import VenueSettings
 from tests.fakes.telegram_bot_api import start_fake_bot_api
-from tests.support.freqtrade_run import backtest, load_project_config, write_config
-from tests.support.paths import BINANCE_DATA, RECORDINGS
+from tests.support.freqtrade_run import load_project_config, write_config
+from tests.support.paths import BINANCE_DATA, RECORDINGS, TEST_STRATEGIES
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 
 
-SIGNAL_WINDOW = "20250601-20250615"
+ANCHOR = datetime(2025, 6, 10, 12, tzinfo=UTC)
 CHAT_ID = 424242
 OTHER_CHAT = 999
 TOKEN = "123456:CENTAUR-TEST-TOKEN"
 USER, PASSWORD = "centaur", "dry-run-test-password"
+ENV = {
+    "FREQTRADE__API_SERVER__PASSWORD": PASSWORD,
+    "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "j" * 40,
+    "FREQTRADE__API_SERVER__WS_TOKEN": "ws-token-for-tests",
+    "FREQTRADE__TELEGRAM__TOKEN": TOKEN,
+    "FREQTRADE__TELEGRAM__CHAT_ID": str(CHAT_ID),
+}
 
 
-def _ceil5(moment: datetime) -> datetime:
-    floored = moment.replace(second=0, microsecond=0, minute=moment.minute - moment.minute % 5)
-    return floored if floored == moment else floored + timedelta(minutes=5)
-
-
-def choose_replay(trades: list[dict], now: datetime) -> tuple[datetime, datetime, dict]:
-    """Anchor the replay so that a signal candle closes at ``target`` (>= 60 s from now).
-
-    The venue shifts data by whole hours, so data and wall clocks share the minute: pick a
-    backtest entry whose minute is the target's and place its hour there.
-    """
-    target = _ceil5(now + timedelta(seconds=60))
-    candidates = [t for t in trades
-                  if pd.Timestamp(t["open_date"]).minute == target.minute]
-    assert candidates, f"no flagship entry at minute {target.minute} in {SIGNAL_WINDOW}"
-    trade = candidates[len(candidates) // 2]
-    entry = pd.Timestamp(trade["open_date"]).to_pydatetime()
-    anchor = floor_hour(now) - (target - entry)
-    return anchor, target, trade
-
-
-@pytest.fixture(scope="module")
-def signals(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("signals")
-    return backtest(directory, write_config(directory, "backtest.json"),
-                    timerange=SIGNAL_WINDOW).trades
-
-
-@pytest.fixture(scope="module")
-def bot(signals, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("dry_run")
-    now = datetime.now(UTC)
-    anchor, target, expected = choose_replay(signals, now)
-    settings = VenueSettings(datadir=BINANCE_DATA, recordings_dir=RECORDINGS, anchor=anchor)
+@contextmanager
+def dry_run_bot(directory, venue, overrides: dict, telegram_url: str | None = None):
+    """A ``freqtrade trade`` process on config/dry-run.json, pointed at ``venue``."""
+    urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
     api_port = free_port()
+    config = write_config(directory, "dry-run.json", {
+        "db_url": f"sqlite:///{directory / 'dry-run.sqlite'}",
+        "exchange": {"ccxt_config": {"urls": {"api": {
+            name: url.replace("http://127.0.0.1:8765", venue.url) for name, url in urls.items()}}}},
+        "api_server": {"listen_port": api_port},
+        "telegram": {"enabled": telegram_url is not None},
+        "centaur": {"telegram": {"base_url": telegram_url}},
+        **overrides,
+    })
+    process = TradeProcess(config, directory / "freqtrade.log", env=ENV)
+    client = FtRestClient(f"http://127.0.0.1:{api_port}", USER, PASSWORD, timeout=120)
+    try:
+        wait_until(lambda: client.ping() == {"status": "pong"}, 180, "the REST API", process)
+        yield client, process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def venue():
+    with running_venue(VenueSettings(datadir=BINANCE_DATA, recordings_dir=RECORDINGS,
+                                     anchor=ANCHOR)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def bot(venue, tmp_path_factory):
     telegram, stop_telegram = start_fake_bot_api(TOKEN)
-    with running_venue(settings, started=now) as venue:
-        urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
-        config = write_config(directory, "dry-run.json", {
-            "db_url": f"sqlite:///{directory / 'dry-run.sqlite'}",
-            "exchange": {"ccxt_config": {"urls": {"api": {
-                name: url.replace("http://127.0.0.1:8765", venue.url)
-                for name, url in urls.items()}}}},
-            "api_server": {"listen_port": api_port},
-            "telegram": {"enabled": True},
-            "centaur": {"telegram": {"base_url": telegram.url}},
-        })
-        process = TradeProcess(config, directory / "freqtrade.log", env={
-            "FREQTRADE__API_SERVER__PASSWORD": PASSWORD,
-            "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "j" * 40,
-            "FREQTRADE__API_SERVER__WS_TOKEN": "ws-token-for-tests",
-            "FREQTRADE__TELEGRAM__TOKEN": TOKEN,
-            "FREQTRADE__TELEGRAM__CHAT_ID": str(CHAT_ID),
-        })
-        client = FtRestClient(f"http://127.0.0.1:{api_port}", USER, PASSWORD)
-        try:
-            wait_until(lambda: client.ping() == {"status": "pong"}, 120, "the REST API",
-                       process)
-            yield {"client": client, "process": process, "venue": venue, "target": target,
-                   "expected": expected, "telegram": telegram, "anchor": anchor}
-        finally:
-            process.stop()
-            stop_telegram()
+    try:
+        with dry_run_bot(tmp_path_factory.mktemp("dry_run"), venue, {}, telegram.url) as (
+                client, process):
+            # Entries need the analysis (the risk layer denies without it: DATA_GAP).
+            wait_until(lambda: client.pair_candles("ETH/USDT:USDT", "5m", limit=5).get("data"),
+                       240, "the first analysis", process, 2)
+            yield {"client": client, "process": process, "venue": venue, "telegram": telegram}
+    finally:
+        stop_telegram()
 
 
-def test_the_bot_opens_a_trade_on_its_own_signal(bot):
-    client, process = bot["client"], bot["process"]
-    budget = (bot["target"] - datetime.now(UTC)).total_seconds() + 240
-    trades = wait_until(lambda: as_list(client.status()), budget, "a dry-run trade", process, 2)
+def test_a_strategy_signal_opens_a_trade(venue, tmp_path_factory):
+    overrides = {"strategy": "RiskScenarioEveryCandle", "strategy_path": str(TEST_STRATEGIES)}
+    with dry_run_bot(tmp_path_factory.mktemp("signal"), venue, overrides) as (client, process):
+        trades = wait_until(lambda: as_list(client.status()), 240, "a dry-run trade", process, 2)
     trade = trades[0]
-    assert trade["is_open"] and trade["strategy"] == "CentaurEnsemble"
-    assert trade["enter_tag"] == "trend_pullback"
-    assert trade["pair"] in load_project_config("dry-run.json")["exchange"]["pair_whitelist"]
+    assert trade["is_open"] and trade["strategy"] == "RiskScenarioEveryCandle"
+    assert not trade["enter_tag"] and not trade["is_short"]  # the strategy's own long
     assert trade["amount"] > 0 and trade["open_rate"] > 0
+    assert trade["stake_amount"] <= 0.05 * 10_000 * (1 + 1e-9)  # the risk layer sized it
+
+
+def test_the_flagship_opens_a_forced_trade_sized_by_its_risk_layer(bot):
+    client, process = bot["client"], bot["process"]
+    client.forceenter("ETH/USDT:USDT", "short")
+    trades = wait_until(lambda: as_list(client.status()), 60, "the forced entry", process)
+    trade = trades[0]
+    assert trade["pair"] == "ETH/USDT:USDT" and trade["is_short"]
+    assert trade["strategy"] == "CentaurEnsemble" and trade["enter_tag"] == "force_entry"
+    assert 0 < trade["stake_amount"] <= 0.05 * 10_000 * (1 + 1e-9)
+    assert 1.0 <= trade["leverage"] <= 10.0
+    mid = bot["venue"].state.mid(bot["venue"].state.futures["ETHUSDT"])
+    assert trade["open_rate"] == pytest.approx(mid, rel=0.002)  # filled at the replayed book
 
 
 def test_rest_api_serves_ping_plot_config_and_replayed_candles(bot):
@@ -115,7 +117,7 @@ def test_rest_api_serves_ping_plot_config_and_replayed_candles(bot):
     assert client.plot_config() == json.loads(json.dumps(CentaurEnsemble.plot_config.fget(None)))
     candles = client.pair_candles("BTC/USDT:USDT", "5m", limit=50)
     columns = candles["columns"]
-    assert {"rsi", "funding_rate", "ema_fast_1h"} <= set(columns)
+    assert {"ens_score", "funding_rate", "ema_fast_1h", "risk_atr"} <= set(columns)
     last = dict(zip(columns, candles["data"][-1], strict=True))
     data_time = venue.state.clock.to_data(pd.Timestamp(last["date"]).to_pydatetime())
     recorded = pd.read_feather(BINANCE_DATA / "futures" / "BTC_USDT_USDT-5m-futures.feather")

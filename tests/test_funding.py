@@ -22,8 +22,18 @@ def _futures_frame(pair: str, kind: str) -> pd.DataFrame:
     return frame
 
 
+def amount_held(trade: dict, moment: pd.Timestamp) -> float:
+    """The position at ``moment``, from the trade's filled orders (entries add, exits -
+    the take-profit's partial exit too - remove); an order filled at ``moment`` counts."""
+    held = 0.0
+    for order in trade["orders"]:
+        if pd.Timestamp(order["order_filled_timestamp"], unit="ms", tz="UTC") <= moment:
+            held += order["amount"] if order["ft_is_entry"] else -order["amount"]
+    return held
+
+
 def expected_funding(trade: dict) -> float:
-    """Recomputed from the raw files: rate x mark open x amount at each settlement held.
+    """Recomputed from the raw files: rate x mark open x amount held, at each settlement.
 
     Freqtrade's sign convention: a long pays a positive rate (negative funding_fees).
     """
@@ -32,7 +42,8 @@ def expected_funding(trade: dict) -> float:
     opened = pd.Timestamp(trade["open_date"])
     closed = pd.Timestamp(trade["close_date"])
     held = funding[(funding["date"] >= opened) & (funding["date"] <= closed)]
-    paid = sum(row.open * mark[row.date] * trade["amount"] for row in held.itertuples())
+    paid = sum(row.open * mark[row.date] * amount_held(trade, row.date)
+               for row in held.itertuples())
     return paid if trade["is_short"] else -paid
 
 

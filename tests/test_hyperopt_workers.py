@@ -30,7 +30,8 @@ def _hyperopt(directory, enable_protections: bool) -> dict[int, int]:
     args = ["hyperopt", "-c", str(config), "--strategy", "LossStreakScenario",
             "--strategy-path", str(TEST_STRATEGIES), "--timerange", TIMERANGE,
             "--spaces", "buy", "--epochs", "6", "-j", "2", "--random-state", "7",
-            "--hyperopt-loss", "SharpeHyperOptLoss", "--min-trades", "1"]
+            "--hyperopt-loss", "SharpeHyperOptLoss", "--min-trades", "1",
+            "--disable-param-export"]
     if enable_protections:
         args.append("--enable-protections")
     process = run_freqtrade(args)

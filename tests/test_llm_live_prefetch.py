@@ -1,4 +1,4 @@
-"""Trading mode on a real CentaurVetoed instance: the signal's opinion is requested when the
+"""Trading mode on a real CentaurEnsemble instance: the signal's opinion is requested when the
 signal forms (with the live order book's skew), sizing and confirmation only read it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from centaur.decision import ReasonCode
 from centaur.llm.market_state import add_market_features
 from centaur.llm.runtime import open_runtime
 from centaur.settings import settings_from
-from strategies.CentaurVetoed import CentaurVetoed
+from strategies.CentaurEnsemble import CentaurEnsemble
 from tests.fakes.openai_server import Fault, start_fake_openai, user_document
 from tests.support.paths import BINANCE_DATA, PROJECT_ROOT
 
@@ -43,7 +43,7 @@ def strategy(tmp_path, fake):
                "user_data_dir": str(tmp_path)}
     config["centaur"]["llm"] = {"mode": "live", "base_url": fake.url, "timeout_secs": 5,
                                 "store_path": str(tmp_path / "record.sqlite")}
-    instance = CentaurVetoed(config)
+    instance = CentaurEnsemble(config)
     instance.centaur = settings_from(config)
     instance._llm_runtime = open_runtime(config, instance.centaur.llm)
     instance.dp = LiveBook()

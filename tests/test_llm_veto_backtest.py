@@ -1,4 +1,4 @@
-"""The veto inside real freqtrade backtests of CentaurVetoed on real candles and headlines.
+"""The veto inside real freqtrade backtests of CentaurEnsemble on real candles and headlines.
 
 A chat-completions server on 127.0.0.1 plays the model (a deterministic rule: skip on
 alarming headlines, reduce when volatile); the real ``openai`` client talks to it from inside
@@ -21,7 +21,7 @@ from tests.support.processes import free_port
 
 pytestmark = pytest.mark.slow
 
-PAIRS = ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+PAIRS = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT"]
 TIMERANGE = "20260206-20260213"  # dense real headlines on Feb 6-7
 NEWS = {"source": "csv", "csv_path": str(DATA / "news" / "crypto_headlines_2025-11_2026-02.csv")}
 
@@ -46,15 +46,15 @@ def runs(tmp_path_factory):
     fake, stop = start_fake_openai()
     try:
         out = {"off": backtest(directory, _config(directory, "off", mode="off"),
-                               timerange=TIMERANGE, strategy="CentaurVetoed")}
+                               timerange=TIMERANGE, strategy="CentaurEnsemble")}
         out["record"] = backtest(directory, _config(directory, "record", mode="record",
                                                     base_url=fake.url),
-                                 timerange=TIMERANGE, strategy="CentaurVetoed")
+                                 timerange=TIMERANGE, strategy="CentaurEnsemble")
         calls_after_record = len(fake.requests)
         for label, mode in (("replay1", "replay"), ("replay2", "replay"), ("invert", "invert")):
             out[label] = backtest(directory, _config(directory, label, mode=mode,
                                                      base_url=fake.url),
-                                  timerange=TIMERANGE, strategy="CentaurVetoed")
+                                  timerange=TIMERANGE, strategy="CentaurEnsemble")
         out["calls"] = (calls_after_record, len(fake.requests))
     finally:
         stop()
@@ -105,7 +105,7 @@ def test_an_unreachable_endpoint_follows_the_policy_inside_freqtrade(runs, tmp_p
     down = f"http://127.0.0.1:{free_port()}/v1"
     result = backtest(tmp_path, _config(tmp_path, policy, mode="record", base_url=down,
                                         failure_policy=policy),
-                      timerange=TIMERANGE, strategy="CentaurVetoed")
+                      timerange=TIMERANGE, strategy="CentaurEnsemble")
     codes = {d["reason_code"] for d in _decisions(tmp_path, policy)}
     assert codes == {"LLM_CONNECTION_ERROR"}
     if policy == "skip":

@@ -25,7 +25,7 @@ def _config(directory: Path, **freqai) -> Path:
         **MODELS, "exchange": {"pair_whitelist": PAIRS}, "max_open_trades": 2,
         "freqai": freqai,
         "centaur": {"models": {"ranker": {"universe": PAIRS, "top_k": 1, "bottom_k": 1,
-                                          "n_estimators": 60}}}})
+                                          "n_estimators": 60}}}}, freqai=True)
 
 
 def _signals(directory: Path) -> dict[str, pd.DataFrame]:

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     defaults = LlmSettings()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategy", default="CentaurVetoed")
+    parser.add_argument("--strategy", default="CentaurEnsemble")
     parser.add_argument("--periods", nargs="+", default=["2022-01", "2026-02"])
     parser.add_argument("--timerange-2026", default="20260201-20260219")
     parser.add_argument("--pairs-2026", nargs="+",

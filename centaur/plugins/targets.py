@@ -114,6 +114,30 @@ PINNED: tuple[PinnedName, ...] = (
         "wrapped so that the config file's `datadir` key is honoured (2026.9 reads only --datadir)",
     ),
     PinnedName(
+        "freqtrade.exchange.exchange",
+        "Exchange._async_get_candle_history",
+        None,  # wrapped by freqtrade's retrier_async: (*args, **kwargs); see the dry-run test
+        "overridden to fetch spot candles from the spot market in futures mode",
+    ),
+    PinnedName(
+        "freqtrade.exchange.exchange",
+        "Exchange._drop_incomplete_candle",
+        ("self", "candle_type", "drop_incomplete"),
+        "the spot-candle override returns freqtrade's own incomplete-candle flag",
+    ),
+    PinnedName(
+        "freqtrade.optimize.hyperopt.hyperopt_optimizer",
+        "HyperOptimizer.hyperopt_pickle_magic",
+        None,
+        "the strategy's base classes are pickled by value into hyperopt's workers",
+    ),
+    PinnedName(
+        "freqtrade.strategy.interface",
+        "IStrategy.advise_all_indicators",
+        ("self", "data"),
+        "the ensemble restarts its tracker per analysis run through it",
+    ),
+    PinnedName(
         "freqtrade.strategy.interface",
         "IStrategy.ft_bot_cleanup",
         ("self",),

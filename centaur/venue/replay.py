@@ -72,13 +72,17 @@ class CandleStore:
     """Loads the recorded frames lazily; resamples a missing timeframe from a finer one."""
 
     datadir: Path
+    history_start: datetime | None = None  # data time before which no row exists
     _frames: dict[tuple[str, str, str], pd.DataFrame] = field(default_factory=dict)
 
     def frame(self, instrument: Instrument, timeframe: str, kind: str = "") -> pd.DataFrame:
         """``kind``: "" (trades candles), "mark" or "funding_rate" (futures only)."""
         key = (instrument.symbol + str(instrument.futures), timeframe, kind)
         if key not in self._frames:
-            self._frames[key] = self._load(instrument, timeframe, kind)
+            frame = self._load(instrument, timeframe, kind)
+            if self.history_start is not None and len(frame):
+                frame = frame[frame["date"] >= pd.Timestamp(self.history_start)]
+            self._frames[key] = frame.reset_index(drop=True)
         return self._frames[key]
 
     def _load(self, instrument: Instrument, timeframe: str, kind: str) -> pd.DataFrame:

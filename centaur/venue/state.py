@@ -38,6 +38,9 @@ class VenueSettings:
     depth_recording: str = "BINANCE_FUTURES.http.0.0"
     protocol: str = "binance"
     depth_symbol: str | None = None
+    # Data time before which nothing is served (as if the market opened then): a bot started
+    # at the anchor then sees exactly the history a backtest starting there would load.
+    history_start: datetime | None = None
     api_password: str | None = None  # OKX's passphrase
     taker_fee_ratio: float = 0.0004
     maker_fee_ratio: float = 0.0002
@@ -97,7 +100,7 @@ class VenueState:
         return cls(
             settings=settings,
             clock=ReplayClock(anchor=settings.anchor, started=started or datetime.now(UTC)),
-            store=CandleStore(settings.datadir),
+            store=CandleStore(settings.datadir, history_start=settings.history_start),
             catalogue=catalogue,
             shape=BookShape.from_book(load_book(recording, settings.depth_symbol)),
             engine=MatchingEngine(Account(wallet=settings.wallet_usdt),

@@ -34,9 +34,15 @@ def load_project_config(name: str) -> dict[str, Any]:
 
 
 def write_config(directory: Path, base: str, overrides: dict[str, Any] | None = None,
-                 name: str = "config.json") -> Path:
-    """A project config with absolute data paths (tests run from any cwd) and overrides."""
+                 name: str = "config.json", freqai: bool = False) -> Path:
+    """A project config with absolute data paths (tests run from any cwd) and overrides.
+
+    FreqAI (walk-forward training) is off unless asked for: the models layer has its own
+    tests on config/freqai.json, and the other layers' scenarios do not need trained models.
+    """
     config = deep_merge(load_project_config(base), overrides or {})
+    if "freqai" in config and not freqai:
+        config["freqai"]["enabled"] = False
     if "datadir" in config:
         config["datadir"] = str(BINANCE_DATA)
     offline = config.get("centaur", {}).get("exchange", {}).get("offline_markets")

@@ -1,7 +1,7 @@
 """Thin file for freqtrade's strategy resolver: the strategy lives in the `strategies` package."""
 
-from strategies.CentaurVetoed import CentaurVetoed as _CentaurVetoed
+from strategies.SignalSqueeze import SignalSqueeze as _SignalSqueeze
 
 
-class CentaurVetoed(_CentaurVetoed):
+class SignalSqueeze(_SignalSqueeze):
     pass

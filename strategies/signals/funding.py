@@ -1,0 +1,94 @@
+"""Rule: when funding is extreme the crowd is on one side: vote against it (contrarian) and
+veto entries on the crowded side; the position ends when funding is back on the other side of
+its mean.
+
+Extreme: the last settled rate is more than ``z_entry`` standard deviations from the mean of
+the last ``window_settlements`` settlements (30 days of 8h settlements), with the sign of the
+rate agreeing (positive funding: longs pay, longs are crowded). A settlement is known from its
+time on, so a candle sees the last settlement at or before its close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from freqtrade.enums import CandleType
+from freqtrade.exchange import timeframe_to_seconds
+from freqtrade.strategy import DecimalParameter
+
+from strategies.market_data import FUNDING_TIMEFRAME
+from strategies.signals.base import (
+    Family,
+    Signal,
+    SignalContext,
+    SignalFrame,
+    column,
+    ramp,
+    state_frame,
+)
+from strategies.strategy_mixin import StrategyMixin
+
+
+WINDOW_SETTLEMENTS = 90
+MIN_SETTLEMENTS = 30
+
+
+@dataclass(frozen=True)
+class FundingExtremes(Signal):
+    z_entry: float = 2.0
+
+    name = "funding"
+    family = Family.CARRY
+    horizon_candles = 96  # 8 h: one settlement interval
+
+    def add_columns(self, dataframe: pd.DataFrame, context: SignalContext) -> pd.DataFrame:
+        if "funding_z" not in dataframe:
+            dataframe["funding_z"] = funding_zscore(dataframe, context)
+        return dataframe
+
+    def evaluate(self, dataframe: pd.DataFrame) -> SignalFrame:
+        z = column(dataframe, "funding_z")
+        rate = column(dataframe, "funding_rate")
+        crowded_long = (z > self.z_entry) & (rate > 0)
+        crowded_short = (z < -self.z_entry) & (rate < 0)
+        return state_frame(
+            long=crowded_short, short=crowded_long,
+            strength_long=ramp(-z, self.z_entry, 2 * self.z_entry),
+            strength_short=ramp(z, self.z_entry, 2 * self.z_entry),
+            exit_long=z >= 0, exit_short=z <= 0,
+            available=np.isfinite(z) & np.isfinite(rate),
+            veto_long=crowded_long, veto_short=crowded_short)
+
+    def describe(self) -> str:
+        return (f"funding z-score over {WINDOW_SETTLEMENTS} settlements beyond "
+                f"+/-{self.z_entry}: fade the crowded side and veto it; exit when z crosses 0")
+
+
+def funding_zscore(dataframe: pd.DataFrame, context: SignalContext) -> np.ndarray:
+    """z-score of the last settled rate at each candle's close, over the settlements before."""
+    funding = context.dp.get_pair_dataframe(context.pair, FUNDING_TIMEFRAME,
+                                            candle_type=CandleType.FUNDING_RATE) \
+        if context.dp is not None else pd.DataFrame()
+    if funding.empty or "funding_rate" not in funding.columns:
+        return np.full(len(dataframe), np.nan)
+    rates = funding["funding_rate"].astype("float64")
+    window = rates.rolling(WINDOW_SETTLEMENTS, min_periods=MIN_SETTLEMENTS)
+    settled = pd.DataFrame({
+        "_settled_at": funding["date"].astype("datetime64[ns, UTC]"),
+        "_z": ((rates - window.mean()) / window.std().where(lambda s: s > 0)).to_numpy(),
+    }).sort_values("_settled_at")
+    close_time = dataframe["date"].astype("datetime64[ns, UTC]") + pd.Timedelta(
+        seconds=timeframe_to_seconds(context.timeframe))
+    merged = pd.merge_asof(pd.DataFrame({"_close": close_time.to_numpy()}), settled,
+                           left_on="_close", right_on="_settled_at", direction="backward")
+    return merged["_z"].to_numpy()
+
+
+class FundingParameters(StrategyMixin):
+    funding_z_entry = DecimalParameter(1.5, 3.5, default=2.0, decimals=1, space="signals")
+
+
+def from_strategy(strategy: FundingParameters) -> FundingExtremes:
+    return FundingExtremes(z_entry=float(strategy.funding_z_entry.value))
