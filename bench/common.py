@@ -7,6 +7,8 @@ timing: the numbers are for reading, not for passing.
 
 from __future__ import annotations
 
+import argparse
+import copy
 import json
 import os
 import platform
@@ -88,3 +90,84 @@ def write_result(name: str, figures: dict[str, Any]) -> Path:
     print(json.dumps(payload, indent=2))
     print(f"wrote {path.relative_to(PROJECT_ROOT)}")
     return path
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One side of a comparison: a strategy, where it lives, and its config file."""
+
+    strategy: str
+    strategy_path: Path
+    config: Path
+
+
+FLAGSHIP = "CentaurEnsemble"
+SUITE_STRATEGIES = PROJECT_ROOT / "user_data" / "strategies"
+
+
+@dataclass(frozen=True)
+class BenchSetup:
+    args: argparse.Namespace
+    config: dict[str, Any]
+    pairs: list[str]
+    candles: int  # base-timeframe candles of the timerange over all pairs
+
+
+def bench_arguments(description: str, timerange: str = "20250101-20250401") -> BenchSetup:
+    """The common options (--timerange, --repeat, --config), the config and its candles."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--timerange", default=timerange)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--config", default="config/backtest.json")
+    args = parser.parse_args()
+    config = json.loads((PROJECT_ROOT / args.config).read_text())
+    pairs = config["exchange"]["pair_whitelist"]
+    candles = candle_count((PROJECT_ROOT / config["datadir"]).resolve(), pairs,
+                           config["timeframe"], args.timerange)
+    return BenchSetup(args, config, pairs, candles)
+
+
+def config_variant(config: dict[str, Any], work: Path, label: str,
+                   overrides: dict[str, Any] | None = None) -> Path:
+    """``config`` with ``overrides`` deep-merged, written to ``work/<label>.json``."""
+    variant = copy.deepcopy(config)
+    for key, value in (overrides or {}).items():
+        target = variant
+        *parents, leaf = key.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    path = work / f"{label}.json"
+    path.write_text(json.dumps(variant))
+    return path
+
+
+def measure(variants: dict[str, Variant], timerange: str, repeat: int, work: Path
+            ) -> dict[str, list[TimedBacktest]]:
+    """Every variant ``repeat`` times, interleaved (so load drifts hit all of them alike)."""
+    runs: dict[str, list[TimedBacktest]] = {name: [] for name in variants}
+    for _ in range(repeat):
+        for name, variant in variants.items():
+            runs[name].append(timed_backtest(variant.config, strategy=variant.strategy,
+                                             strategy_path=variant.strategy_path,
+                                             timerange=timerange, work_dir=work))
+    return runs
+
+
+def best_runs(runs: dict[str, list[TimedBacktest]]) -> dict[str, TimedBacktest]:
+    """The fastest run of each variant: the estimator least disturbed by other load."""
+    return {name: min(found, key=lambda r: r.wall_secs) for name, found in runs.items()}
+
+
+def run_figures(runs: dict[str, list[TimedBacktest]], candles: int) -> dict[str, Any]:
+    """Per variant: best wall and engine seconds, candles per second, trades; all runs."""
+    figures: dict[str, Any] = {}
+    for name, run in best_runs(runs).items():
+        figures[f"{name}_secs"] = round(run.wall_secs, 2)
+        figures[f"{name}_engine_secs"] = round(run.engine_secs, 2)
+        figures[f"{name}_candles_per_sec"] = round(candles / run.wall_secs)
+        figures[f"{name}_trades"] = run.stats["total_trades"]
+    figures["all_wall_secs"] = {name: [round(r.wall_secs, 2) for r in found]
+                                for name, found in runs.items()}
+    return figures

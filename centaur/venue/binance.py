@@ -21,6 +21,7 @@ from aiohttp import web
 from centaur.venue.matching import OrderRequest, VenueError, VenueOrder
 from centaur.venue.replay import Instrument, as_float_strings, from_ms, timeframe_delta, to_ms
 from centaur.venue.state import FAULT_KEY, VenueState
+from centaur.venue.wire import num
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -177,8 +178,8 @@ class BinanceProtocol:
         now = self.state.now_ms()
         return web.json_response({
             "lastUpdateId": now, "E": now, "T": now,
-            "bids": [[_num(level.price), _num(level.amount)] for level in bids],
-            "asks": [[_num(level.price), _num(level.amount)] for level in asks],
+            "bids": [[num(level.price), num(level.amount)] for level in bids],
+            "asks": [[num(level.price), num(level.amount)] for level in asks],
         })
 
     async def book_ticker(self, request: web.Request, futures: bool) -> web.Response:
@@ -188,9 +189,9 @@ class BinanceProtocol:
             bids, asks = self.state.book(instrument, 1)
             if not bids or not asks:
                 continue
-            tickers.append({"symbol": instrument.symbol, "bidPrice": _num(bids[0].price),
-                            "bidQty": _num(bids[0].amount), "askPrice": _num(asks[0].price),
-                            "askQty": _num(asks[0].amount), "time": self.state.now_ms()})
+            tickers.append({"symbol": instrument.symbol, "bidPrice": num(bids[0].price),
+                            "bidQty": num(bids[0].amount), "askPrice": num(asks[0].price),
+                            "askQty": num(asks[0].amount), "time": self.state.now_ms()})
         return web.json_response(tickers[0] if "symbol" in request.query and tickers else tickers)
 
     async def ticker_24hr(self, request: web.Request, futures: bool) -> web.Response:
@@ -203,18 +204,18 @@ class BinanceProtocol:
                 continue
             first, last = float(day["open"].iloc[0]), float(day["close"].iloc[-1])
             out.append({
-                "symbol": instrument.symbol, "priceChange": _num(last - first),
-                "priceChangePercent": _num(round((last / first - 1) * 100, 3)),
-                "lastPrice": _num(last), "openPrice": _num(first),
-                "highPrice": _num(float(day["high"].max())), "lowPrice": _num(float(day["low"].min())),
-                "volume": _num(float(day["volume"].sum())),
-                "quoteVolume": _num(float((day["volume"] * day["close"]).sum())),
+                "symbol": instrument.symbol, "priceChange": num(last - first),
+                "priceChangePercent": num(round((last / first - 1) * 100, 3)),
+                "lastPrice": num(last), "openPrice": num(first),
+                "highPrice": num(float(day["high"].max())), "lowPrice": num(float(day["low"].min())),
+                "volume": num(float(day["volume"].sum())),
+                "quoteVolume": num(float((day["volume"] * day["close"]).sum())),
                 "openTime": self.state.now_ms() - 86_400_000, "closeTime": self.state.now_ms(),
             })
         return web.json_response(out[0] if "symbol" in request.query and out else out)
 
     async def ticker_price(self, request: web.Request, futures: bool) -> web.Response:
-        out = [{"symbol": i.symbol, "price": _num(mid), "time": self.state.now_ms()}
+        out = [{"symbol": i.symbol, "price": num(mid), "time": self.state.now_ms()}
                for i in self._symbols(request, futures) if (mid := self.state.mid(i)) is not None]
         return web.json_response(out[0] if "symbol" in request.query and out else out)
 
@@ -229,9 +230,9 @@ class BinanceProtocol:
                                               end=data_now, limit=1)
             rate = float(funding["open"].iloc[-1]) if len(funding) else 0.0
             next_funding = self.state.clock.to_wall(_next_settlement(data_now))
-            out.append({"symbol": instrument.symbol, "markPrice": _num(mid),
-                        "indexPrice": _num(mid), "estimatedSettlePrice": _num(mid),
-                        "lastFundingRate": _num(rate), "interestRate": "0.00010000",
+            out.append({"symbol": instrument.symbol, "markPrice": num(mid),
+                        "indexPrice": num(mid), "estimatedSettlePrice": num(mid),
+                        "lastFundingRate": num(rate), "interestRate": "0.00010000",
                         "nextFundingTime": to_ms(next_funding), "time": self.state.now_ms()})
         return web.json_response(out[0] if "symbol" in request.query and out else out)
 
@@ -250,8 +251,8 @@ class BinanceProtocol:
         marks = self.state.store.frame(instrument, "1h", "mark").set_index("date")["open"]
         return web.json_response([
             {"symbol": instrument.symbol, "fundingTime": to_ms(clock.to_wall(row.date)),
-             "fundingRate": _num(float(row.open)),
-             "markPrice": _num(float(marks.get(row.date, float("nan"))))}
+             "fundingRate": num(float(row.open)),
+             "markPrice": num(float(marks.get(row.date, float("nan"))))}
             for row in rows.itertuples()
         ])
 
@@ -360,11 +361,11 @@ class BinanceProtocol:
         used = account.used_margin(marks)
         unrealized = sum(p.amount * (marks.get(s, p.entry_price) - p.entry_price)
                          for s, p in account.positions.items())
-        asset = {"asset": "USDT", "walletBalance": _num(account.wallet),
-                 "unrealizedProfit": _num(unrealized), "marginBalance": _num(account.wallet + unrealized),
-                 "availableBalance": _num(account.wallet - used), "initialMargin": _num(used),
-                 "maintMargin": "0", "crossWalletBalance": _num(account.wallet),
-                 "maxWithdrawAmount": _num(account.wallet - used), "updateTime": self.state.now_ms()}
+        asset = {"asset": "USDT", "walletBalance": num(account.wallet),
+                 "unrealizedProfit": num(unrealized), "marginBalance": num(account.wallet + unrealized),
+                 "availableBalance": num(account.wallet - used), "initialMargin": num(used),
+                 "maintMargin": "0", "crossWalletBalance": num(account.wallet),
+                 "maxWithdrawAmount": num(account.wallet - used), "updateTime": self.state.now_ms()}
         return web.json_response({
             "totalWalletBalance": asset["walletBalance"], "availableBalance": asset["availableBalance"],
             "totalUnrealizedProfit": asset["unrealizedProfit"], "assets": [asset],
@@ -375,9 +376,9 @@ class BinanceProtocol:
         account = self.state.engine.account
         available = account.wallet - account.used_margin(self.state.marks())
         return web.json_response([{"accountAlias": "centaur", "asset": "USDT",
-                                   "balance": _num(account.wallet),
-                                   "availableBalance": _num(available),
-                                   "crossWalletBalance": _num(account.wallet),
+                                   "balance": num(account.wallet),
+                                   "availableBalance": num(available),
+                                   "crossWalletBalance": num(account.wallet),
                                    "updateTime": self.state.now_ms()}])
 
     async def position_risk(self, request: web.Request, params: dict[str, str]) -> web.Response:
@@ -391,12 +392,12 @@ class BinanceProtocol:
             if symbol and sym != symbol or position.amount == 0:
                 continue
             mark = marks.get(sym, position.entry_price)
-            out.append({"symbol": sym, "positionAmt": _num(position.amount),
-                        "entryPrice": _num(position.entry_price), "markPrice": _num(mark),
-                        "unRealizedProfit": _num(position.amount * (mark - position.entry_price)),
+            out.append({"symbol": sym, "positionAmt": num(position.amount),
+                        "entryPrice": num(position.entry_price), "markPrice": num(mark),
+                        "unRealizedProfit": num(position.amount * (mark - position.entry_price)),
                         "liquidationPrice": "0", "leverage": str(account.leverage.get(sym, 1)),
                         "marginType": "isolated", "positionSide": "BOTH",
-                        "notional": _num(position.amount * mark), "updateTime": self.state.now_ms()})
+                        "notional": num(position.amount * mark), "updateTime": self.state.now_ms()})
         return out
 
     def _refresh(self, symbol: str) -> None:
@@ -433,9 +434,6 @@ def _next_settlement(data_now):
     return base + timedelta(hours=hour)
 
 
-def _num(value: float) -> str:
-    return format(value, ".10g") if isinstance(value, float) else str(value)
-
 
 def _order(order: VenueOrder) -> dict[str, Any]:
     req = order.request
@@ -444,10 +442,10 @@ def _order(order: VenueOrder) -> dict[str, Any]:
         status = "PARTIALLY_FILLED"
     return {
         "orderId": order.order_id, "symbol": req.symbol, "status": status,
-        "clientOrderId": order.client_order_id, "price": _num(req.price or 0.0),
-        "avgPrice": _num(order.average), "origQty": _num(req.amount),
-        "executedQty": _num(order.filled), "cumQty": _num(order.filled),
-        "cumQuote": _num(order.cost), "timeInForce": req.time_in_force,
+        "clientOrderId": order.client_order_id, "price": num(req.price or 0.0),
+        "avgPrice": num(order.average), "origQty": num(req.amount),
+        "executedQty": num(order.filled), "cumQty": num(order.filled),
+        "cumQuote": num(order.cost), "timeInForce": req.time_in_force,
         "type": req.order_type.upper(), "origType": req.order_type.upper(),
         "reduceOnly": req.reduce_only, "closePosition": False, "side": req.side.upper(),
         "positionSide": "BOTH", "stopPrice": "0", "workingType": "CONTRACT_PRICE",

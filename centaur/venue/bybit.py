@@ -21,6 +21,7 @@ from aiohttp import web
 from centaur.venue.matching import OrderRequest, VenueError, VenueOrder
 from centaur.venue.replay import Instrument
 from centaur.venue.state import FAULT_KEY, VenueState
+from centaur.venue.wire import num, parse_order_id
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -36,16 +37,6 @@ STATUS = {"open": "New", "closed": "Filled", "canceled": "Cancelled", "expired":
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PostOnly": "GTX"}
 
 
-def _num(value: float) -> str:
-    return format(value, ".10g")
-
-
-def _order_id(value: str | None) -> int | None:
-    if not value:
-        return None
-    if not str(value).isdigit():
-        raise VenueError("unknown_order", f"Order {value} does not exist.")
-    return int(value)
 
 
 class BybitProtocol:
@@ -137,8 +128,8 @@ class BybitProtocol:
         bids, asks = self.state.book(instrument, int(request.query.get("limit", 25)))
         now = self.state.now_ms()
         return self._reply({"s": instrument.symbol, "ts": now, "u": now, "seq": now, "cts": now,
-                            "b": [[_num(lv.price), _num(lv.amount)] for lv in bids],
-                            "a": [[_num(lv.price), _num(lv.amount)] for lv in asks]})
+                            "b": [[num(lv.price), num(lv.amount)] for lv in bids],
+                            "a": [[num(lv.price), num(lv.amount)] for lv in asks]})
 
     # --- account ---------------------------------------------------------------------------
 
@@ -157,11 +148,11 @@ class BybitProtocol:
     async def wallet_balance(self, request: web.Request, params: dict) -> web.Response:
         account = self.state.engine.account
         used = account.used_margin(self.state.marks())
-        wallet = _num(account.wallet)
+        wallet = num(account.wallet)
         coin = {"coin": "USDT", "equity": wallet, "walletBalance": wallet,
-                "availableToWithdraw": _num(account.wallet - used), "locked": "0",
-                "totalPositionIM": _num(used), "totalOrderIM": "0", "unrealisedPnl": "0",
-                "usdValue": _num(account.wallet)}
+                "availableToWithdraw": num(account.wallet - used), "locked": "0",
+                "totalPositionIM": num(used), "totalOrderIM": "0", "unrealisedPnl": "0",
+                "usdValue": num(account.wallet)}
         return self._reply({"list": [{"accountType": "UNIFIED", "totalEquity": coin["equity"],
                                       "totalWalletBalance": coin["walletBalance"],
                                       "totalAvailableBalance": coin["availableToWithdraw"],
@@ -170,8 +161,8 @@ class BybitProtocol:
     async def positions(self, request: web.Request, params: dict) -> web.Response:
         account = self.state.engine.account
         rows = [{"symbol": s, "side": "Buy" if p.amount > 0 else "Sell",
-                 "size": _num(abs(p.amount)),
-                 "avgPrice": _num(p.entry_price), "positionIdx": 0,
+                 "size": num(abs(p.amount)),
+                 "avgPrice": num(p.entry_price), "positionIdx": 0,
                  "leverage": str(account.leverage.get(s, 1)), "tradeMode": 1,
                  "updatedTime": str(self.state.now_ms())}
                 for s, p in account.positions.items()
@@ -201,7 +192,7 @@ class BybitProtocol:
 
     def _find(self, params: dict) -> VenueOrder:
         symbol = self._instrument(params.get("symbol")).symbol
-        order_id = _order_id(params.get("orderId"))
+        order_id = parse_order_id(params.get("orderId"))
         return self.state.engine.find(symbol, order_id, params.get("orderLinkId") or None)
 
     def _orders(self, params: dict, open_only: bool) -> list[dict[str, Any]]:
@@ -275,10 +266,10 @@ def _order(order: VenueOrder) -> dict[str, Any]:
         "orderId": str(order.order_id), "orderLinkId": order.client_order_id,
         "symbol": req.symbol, "side": req.side.capitalize(),
         "orderType": req.order_type.capitalize(),
-        "price": _num(req.price or 0.0), "qty": _num(req.amount), "orderStatus": status,
-        "avgPrice": _num(order.average) if order.filled else "", "cumExecQty": _num(order.filled),
-        "cumExecValue": _num(order.cost), "cumExecFee": _num(order.fee),
-        "leavesQty": _num(order.remaining if order.status == "open" else 0.0),
+        "price": num(req.price or 0.0), "qty": num(req.amount), "orderStatus": status,
+        "avgPrice": num(order.average) if order.filled else "", "cumExecQty": num(order.filled),
+        "cumExecValue": num(order.cost), "cumExecFee": num(order.fee),
+        "leavesQty": num(order.remaining if order.status == "open" else 0.0),
         "timeInForce": tif, "reduceOnly": req.reduce_only, "positionIdx": 0,
         "createdTime": str(order.created_ms), "updatedTime": str(order.updated_ms),
         "triggerPrice": "", "stopOrderType": "", "category": "linear",

@@ -23,6 +23,7 @@ from aiohttp import web
 from centaur.venue.matching import OrderRequest, VenueError, VenueOrder
 from centaur.venue.replay import Instrument
 from centaur.venue.state import FAULT_KEY, VenueState
+from centaur.venue.wire import num, parse_order_id
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,16 +41,6 @@ ORDER_TYPES = {"market": ("market", "GTC"), "limit": ("limit", "GTC"), "ioc": ("
                "fok": ("limit", "FOK"), "post_only": ("limit", "GTX")}
 
 
-def _num(value: float) -> str:
-    return format(value, ".10g")
-
-
-def _order_id(value: str | None) -> int | None:
-    if not value:
-        return None
-    if not str(value).isdigit():
-        raise VenueError("unknown_order", f"Order {value} does not exist.")
-    return int(value)
 
 
 class OkxProtocol:
@@ -141,7 +132,7 @@ class OkxProtocol:
         bids, asks = self.state.book(instrument, int(request.query.get("sz", 1)))
 
         def levels(side):
-            return [[_num(lv.price), _num(round(lv.amount / size, 8)), "0", "1"] for lv in side]
+            return [[num(lv.price), num(round(lv.amount / size, 8)), "0", "1"] for lv in side]
 
         return self._reply([{"asks": levels(asks), "bids": levels(bids),
                              "ts": str(self.state.now_ms())}])
@@ -156,18 +147,18 @@ class OkxProtocol:
     async def balance(self, request: web.Request, params: dict) -> web.Response:
         account = self.state.engine.account
         used = account.used_margin(self.state.marks())
-        detail = {"ccy": "USDT", "eq": _num(account.wallet), "cashBal": _num(account.wallet),
-                  "availBal": _num(account.wallet - used), "availEq": _num(account.wallet - used),
-                  "frozenBal": _num(used), "ordFrozen": "0", "upl": "0",
+        detail = {"ccy": "USDT", "eq": num(account.wallet), "cashBal": num(account.wallet),
+                  "availBal": num(account.wallet - used), "availEq": num(account.wallet - used),
+                  "frozenBal": num(used), "ordFrozen": "0", "upl": "0",
                   "uTime": str(self.state.now_ms())}
-        return self._reply([{"totalEq": _num(account.wallet), "uTime": detail["uTime"],
+        return self._reply([{"totalEq": num(account.wallet), "uTime": detail["uTime"],
                              "details": [detail]}])
 
     async def positions(self, request: web.Request, params: dict) -> web.Response:
         account = self.state.engine.account
         return self._reply([
-            {"instType": "SWAP", "instId": s, "pos": _num(p.amount / self._contract(s)),
-             "avgPx": _num(p.entry_price), "mgnMode": "isolated", "posSide": "net",
+            {"instType": "SWAP", "instId": s, "pos": num(p.amount / self._contract(s)),
+             "avgPx": num(p.entry_price), "mgnMode": "isolated", "posSide": "net",
              "lever": str(account.leverage.get(s, 1)), "uTime": str(self.state.now_ms())}
             for s, p in account.positions.items()
             if p.amount and params.get("instId") in (None, s)])
@@ -200,7 +191,7 @@ class OkxProtocol:
 
     def _find(self, params: dict) -> VenueOrder:
         symbol = self._instrument(params.get("instId")).symbol
-        order_id = _order_id(params.get("ordId"))
+        order_id = parse_order_id(params.get("ordId"))
         order = self.state.engine.find(symbol, order_id, params.get("clOrdId") or None)
         self._refresh(symbol)
         return order
@@ -243,12 +234,12 @@ class OkxProtocol:
                         (req.order_type == "market" and k == "market"))
         return {
             "instType": "SWAP", "instId": req.symbol, "ordId": str(order.order_id),
-            "clOrdId": order.client_order_id, "px": _num(req.price) if req.price else "",
-            "sz": _num(round(req.amount / size, 8)), "ordType": ord_type, "side": req.side,
+            "clOrdId": order.client_order_id, "px": num(req.price) if req.price else "",
+            "sz": num(round(req.amount / size, 8)), "ordType": ord_type, "side": req.side,
             "posSide": "net", "tdMode": "isolated", "state": state,
-            "accFillSz": _num(round(order.filled / size, 8)),
-            "avgPx": _num(order.average) if order.filled else "",
-            "fee": _num(-order.fee), "feeCcy": "USDT", "lever": "1",
+            "accFillSz": num(round(order.filled / size, 8)),
+            "avgPx": num(order.average) if order.filled else "",
+            "fee": num(-order.fee), "feeCcy": "USDT", "lever": "1",
             "reduceOnly": "true" if req.reduce_only else "false", "tag": "",
             "cTime": str(order.created_ms), "uTime": str(order.updated_ms),
         }
