@@ -9,7 +9,7 @@ SETUP_HASH = $(shell cat $(SETUP_INPUTS) | sha256sum | cut -c1-16)
 DEMO_TIMERANGE ?= 20250101-20260219
 BENCH_TIMERANGE ?= 20250101-20250401
 
-.PHONY: setup demo test bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
+.PHONY: setup demo demo-veto test bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
 	bench-sor report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
 	venue venues plugins
 
@@ -30,6 +30,17 @@ setup:
 demo: setup
 	$(BIN)/freqtrade backtesting -c config/backtest.json --timerange $(DEMO_TIMERANGE) \
 		--export trades --breakdown month
+
+## demo-veto: the main job with the LLM veto and breaker on, over the weeks the news file
+## covers: record with the local model (make llm-serve), then replay the record (no model)
+VETO_TIMERANGE ?= 20260201-20260219
+demo-veto: setup
+	$(BIN)/centaur llm serve
+	$(BIN)/freqtrade backtesting -c config/backtest.json -c config/veto-record.json \
+		--timerange $(VETO_TIMERANGE) --export trades; status=$$?; $(BIN)/centaur llm stop; \
+		exit $$status
+	$(BIN)/freqtrade backtesting -c config/backtest.json -c config/veto-replay.json \
+		--timerange $(VETO_TIMERANGE) --export trades
 
 ## test: the suite's tests (real freqtrade runs; ../shared beside the project)
 test: setup

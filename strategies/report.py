@@ -137,7 +137,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"Pairs {', '.join(report['pairs'])}; USDT-M perpetuals, 5m, fees and funding "
         f"charged. In sample {report['windows']['in_sample']} (hyperopt only), out of sample "
         f"{report['windows']['out_of_sample']}. Produced by `make report-signals` in "
-        f"{report['runtime_secs']} s.", "",
+        f"{report['runtime_secs']} s. Backtests run with the whole stack, the FreqAI ranker "
+        "included (its models trained walk-forward once, then shared by every run); the "
+        "in-sample hyperopt runs without it, because freqtrade refuses --analyze-per-epoch "
+        "for a FreqAI strategy.", "",
         "## Walk-forward", "",
         "| | in sample | out of sample |", "|---|---|---|",
         *(f"| {k} | {is_[k]} | {oos[k]} |" for k in

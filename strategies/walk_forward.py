@@ -76,13 +76,19 @@ class Workspace:
             shutil.copy(thin, strategy_path / thin.name)
         config = json.loads(config_file.read_text())
         config["user_data_dir"] = str(root / "user_data")
+        config["freqaimodel_path"] = str(PROJECT_ROOT / "user_data" / "freqaimodels")
         (root / "user_data").mkdir(exist_ok=True)
         return cls(root, strategy_path, config)
 
-    def config_file(self, name: str, ensemble: dict[str, Any] | None = None) -> Path:
+    def config_file(self, name: str, ensemble: dict[str, Any] | None = None,
+                    freqai: bool = True) -> Path:
+        """The workspace config; ``freqai`` False switches the models' ranker off (the
+        in-sample hyperopt: freqtrade refuses --analyze-per-epoch for a FreqAI strategy)."""
         config = json.loads(json.dumps(self.config))
         if ensemble:
             config.setdefault("centaur", {}).setdefault("ensemble", {}).update(ensemble)
+        if "freqai" in config:
+            config["freqai"]["enabled"] = freqai and config["freqai"].get("enabled", False)
         path = self.root / f"{name}.json"
         path.write_text(json.dumps(config, indent=2))
         return path
@@ -106,7 +112,7 @@ def hyperopt(workspace: Workspace, timerange: str, search: Search) -> dict[str, 
     """In-sample hyperopt; returns the best parameters (freqtrade writes them beside the
     workspace's strategy file, where the backtests below load them)."""
     args = [sys.executable, "-m", "freqtrade", "hyperopt", "-c",
-            str(workspace.config_file("hyperopt")), "--strategy", STRATEGY,
+            str(workspace.config_file("hyperopt", freqai=False)), "--strategy", STRATEGY,
             "--strategy-path", str(workspace.strategy_path), "--timerange", timerange,
             "--spaces", "signals", "ensemble", "--analyze-per-epoch", "--enable-protections",
             "--epochs", str(search.epochs), "-j", str(search.jobs), "--random-state",
@@ -180,7 +186,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"# Walk-forward: {STRATEGY}", "",
         f"Hyperopt ({report['search']['epochs']} epochs, spaces signals + ensemble, protections "
         "on) over "
-        f"{is_['timerange']}; backtests with the best parameters over both windows.", "",
+        f"{is_['timerange']}; backtests with the best parameters over both windows. The "
+        "hyperopt runs without the FreqAI ranker (freqtrade refuses --analyze-per-epoch for a "
+        "FreqAI strategy, and the signal parameters act in populate_indicators); both "
+        "backtests run with it.", "",
         *rows, "",
         f"**Verdict: {'fit' if v['fit'] else 'UNFIT'}** - {v['reason']} ({report['rule']}).",
         "", f"Parameters: `{json.dumps(report['params'], sort_keys=True)}`", ""])

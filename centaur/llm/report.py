@@ -162,10 +162,14 @@ def run_period(args: argparse.Namespace, period: Period, work: Path, code: Path,
             continue
         overrides = {"exchange": {**base["exchange"], "pair_whitelist": period.pairs},
                      "user_data_dir": str(work / "user_data"),
+                     "freqaimodel_path": str(code / "user_data" / "freqaimodels"),
                      "centaur": {"llm": _llm_block(args, period, mode, labels[name], veto,
-                                                   breaker)}}
+                                                   breaker),
+                                 "models": {"ranker": {"universe": period.pairs}}}}
         if period.datadir:
+            # A converted month with no history before it: nothing to train the ranker on.
             overrides["datadir"] = period.datadir
+            overrides["freqai"] = {**base.get("freqai", {}), "enabled": False}
         configs[name] = write_config(base, PROJECT, work / f"{name}.json", overrides)
         runs[name] = run_backtest(code, configs[name], args.strategy, period.timerange,
                                   work / f"results-{name}", f"{period.name}-{name}")
