@@ -33,7 +33,7 @@ demo: setup
 
 ## demo-veto: the main job with the LLM veto and breaker on, over the weeks the news file
 ## covers: record with the local model (make llm-serve), then replay the record (no model)
-VETO_TIMERANGE ?= 20260201-20260219
+VETO_TIMERANGE ?= 20260212-20260219
 demo-veto: setup
 	$(BIN)/centaur llm serve
 	$(BIN)/freqtrade backtesting -c config/backtest.json -c config/veto-record.json \

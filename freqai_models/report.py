@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 from freqtrade.enums import CandleType
 
+from centaur.report_files import write_report
 from centaur.settings import settings_from
 from centaur.settings.models import ModelsSettings
 from freqai_models.candle_source import DatadirSource
@@ -30,7 +31,6 @@ from freqai_models.panel_sources import DatadirPanels
 from freqai_models.report_markdown import render
 from freqai_models.schedule import Window, windows_between
 from freqai_models.walk_forward import MODELS, WindowScores, metrics_for, score_window
-
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REPORT_PAIRS = ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT",
@@ -53,13 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     payload = {**walk, "drift_gate": studies,
                "report_secs": round(time.perf_counter() - started, 1),
                "command": "python -m freqai_models.report"}
-    out = PROJECT_ROOT / args.out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "models.json").write_text(json.dumps(payload, indent=1, default=str) + "\n")
-    (out / "models.md").write_text(render(payload))
     print(json.dumps(payload["overall"], indent=1))
-    print(f"wrote {args.out}/models.json and {args.out}/models.md "
-          f"({payload['report_secs']} s)")
+    write_report(PROJECT_ROOT / args.out / "models", payload, render(payload), indent=1)
+    print(f"report took {payload['report_secs']} s")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import PROJECT_ROOT, TimedBacktest, timed_backtest
-
+from centaur.report_files import write_report
 
 REPORTS = PROJECT_ROOT / "reports"
 STRATEGY = "CentaurEnsemble"
@@ -129,11 +129,8 @@ def main() -> None:
         "breaches": breach_events(runs["on"].stats),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "risk.json").write_text(json.dumps(report, indent=2) + "\n")
-    (REPORTS / "risk.md").write_text(markdown(report))
     print(markdown(report))
-    print("wrote reports/risk.json and reports/risk.md")
+    write_report(REPORTS / "risk", report, markdown(report))
 
 
 if __name__ == "__main__":

@@ -16,19 +16,18 @@ each venue's base-tier taker fee (the table says where each comes from).
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from centaur.report_files import write_report
 from centaur.venue.recorded_books import load_book
 from sor_exchange.book import VenueBook, VenueTerms
 from sor_exchange.optimum import lp_optimum, milp_optimum
 from sor_exchange.router import RoutePlan, plan_route
 from sor_exchange.seed import SEED_MID, SEED_ORDER_BASE, SEED_SIDE, SEED_TABLE, seed_inputs
 from sor_exchange.walk import build_curve
-
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ORDERBOOKS = PROJECT_ROOT.parent / "shared" / "data" / "orderbooks"
@@ -232,11 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports")
     args = parser.parse_args(argv)
     report = build_report(args.orderbooks)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sor.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.out / "sor.md").write_text(markdown(report))
     print(markdown(report))
-    print(f"wrote {args.out / 'sor.json'} and {args.out / 'sor.md'}")
+    write_report(args.out / "sor", report, markdown(report))
 
 
 if __name__ == "__main__":

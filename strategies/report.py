@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import PROJECT_ROOT
+from centaur.report_files import write_report
 from centaur.settings import settings_from
 from strategies import attribution
 from strategies.ensemble_core import EnsembleCore
 from strategies.signals import REGISTRY
 from strategies.walk_forward import Search, Workspace, backtest, headline, walk_forward
-
 
 REPORTS = PROJECT_ROOT / "reports"
 
@@ -190,12 +190,8 @@ def main() -> None:
     parser.add_argument("--output", default=str(REPORTS / "signals"))
     args = parser.parse_args()
     report = build(args)
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    output.with_suffix(".md").write_text(markdown(report))
     print(markdown(report))
-    print(f"wrote {output.with_suffix('.json')} and {output.with_suffix('.md')}")
+    write_report(Path(args.output), report, markdown(report))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import PROJECT_ROOT, timed_backtest
-
+from centaur.report_files import write_report
 
 STRATEGY = "CentaurEnsemble"
 MIN_OOS_TO_IS_RATIO = 0.5
@@ -211,12 +211,8 @@ def main() -> None:
         workspace = Workspace.create(Path(tmp), PROJECT_ROOT / args.config)
         search = Search(args.epochs, args.jobs, args.seed, args.min_trades)
         report = walk_forward(workspace, args.in_sample, args.out_of_sample, search).report
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-    output.with_suffix(".md").write_text(markdown(report))
     print(markdown(report))
-    print(f"wrote {output.with_suffix('.json')} and {output.with_suffix('.md')}")
+    write_report(Path(args.output), report, markdown(report))
 
 
 if __name__ == "__main__":

@@ -38,9 +38,9 @@ from centaur.llm.report_data import build_datadir
 from centaur.llm.report_markdown import markdown
 from centaur.llm.report_runs import Run, run_backtest, snapshot_code, write_config
 from centaur.llm.store import DecisionStore
+from centaur.report_files import write_report
 from centaur.settings import settings_from
 from centaur.settings.llm import LlmSettings
-
 
 PROJECT = Path.cwd()  # run from the project root (make report-veto does)
 SHARED = Path(os.environ.get("CENTAUR_SHARED", PROJECT.parent / "shared")) / "data"
@@ -238,10 +238,7 @@ def main(argv: list[str] | None = None) -> int:
               "record": str(args.store), "code_sha256": fingerprint, "periods": periods,
               "caveat": "SmolLM2-135M is a plumbing and latency check: its decisions are not "
                         "evidence that a veto adds value; the counterfactual runs are the test."}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "veto.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (args.out / "veto.md").write_text(markdown(report))
-    print(f"wrote {args.out / 'veto.json'} and {args.out / 'veto.md'}")
+    write_report(args.out / "veto", report, markdown(report))
     return 0
 
 
