@@ -2,9 +2,12 @@
 
 Per candle, with ``u = weight x regime multiplier`` for each signal that has its inputs::
 
-    score = sum(u x confidence x direction) / sum(u)        (0 when sum(u) is 0)
+    score = sum(u x confidence x direction) / max(sum(u), evidence_floor_weight)
 
-``weight`` is the decay tracker's weight as of the candle; the regime multiplier is
+(0 when sum(u) is 0). ``weight`` is the decay tracker's weight as of the candle, (2 x edge)^2;
+the floor is a zero vote's prior weight (default 0.01, a signal at 55 % accuracy): a lone signal
+at 52 % (weight 0.0016) moves the score to 0.16 x its confidence, not to its full confidence.
+The regime multiplier is
 ``muted_weight_ratio`` for a trend signal in a ranging regime and for a reversion signal in a
 trending one, else 1. Entries: the score crosses the vote threshold upwards (long) or its
 negative downwards (short) on a candle where no signal that is not retired vetoes that side.
@@ -67,7 +70,8 @@ def combine(ballots: list[Ballot], trending: np.ndarray, settings: EnsembleSetti
     confidence = np.column_stack([b.frame.confidence for b in ballots])
     total = effective.sum(axis=1)
     votes = (effective * confidence * direction).sum(axis=1)
-    score = np.divide(votes, total, out=np.zeros(rows), where=total > 0)
+    denominator = np.maximum(total, settings.evidence_floor_weight)
+    score = np.divide(votes, denominator, out=np.zeros(rows), where=total > 0)
     counted = effective > 0
     return Vote(score, effective, counted & (direction > 0), counted & (direction < 0),
                 _vetoes(ballots, "veto_long", rows, settings),

@@ -47,6 +47,17 @@ def test_score_is_the_weighted_mean_vote_of_the_signals_with_inputs():
     assert vote.long_voters[:2, 0].all() and vote.short_voters[0, 1]
 
 
+def test_a_lone_voter_with_a_marginal_edge_moves_the_score_only_in_proportion():
+    trending = np.ones(2, dtype=bool)
+    marginal = ensemble.combine([ballot("x", Family.CROSS_SECTION, frame([1, -1]), 0.0016)],
+                                trending, SETTINGS)  # 52 % accuracy: (2 x 0.02)^2
+    np.testing.assert_allclose(marginal.score, [0.16, -0.16])
+    assert not any(m.any() for m in ensemble.entry_signals(marginal, 0.3))
+    no_floor = ensemble.combine([ballot("x", Family.CROSS_SECTION, frame([1, -1]), 0.0016)],
+                                trending, EnsembleSettings(evidence_floor_weight=0.0))
+    np.testing.assert_allclose(no_floor.score, [1.0, -1.0])
+
+
 def test_the_regime_mutes_trend_when_ranging_and_reversion_when_trending():
     trending = np.array([True, False])
     ballots = [ballot("trend", Family.TREND, frame([1, 1]), 0.04),

@@ -72,6 +72,10 @@ class EnsembleSettings(Section):
     mute_trend_when_ranging: bool = True
     mute_reversion_when_trending: bool = True
     muted_weight_ratio: float = Field(default=0.0, ge=0.0, le=1.0)
+    # The weight of a zero vote in every score (a prior): what a signal earns at 55 % accuracy.
+    # Voters whose summed weight is below it move the score only in proportion, so a signal
+    # with a marginal measured edge cannot enter alone at full conviction.
+    evidence_floor_weight: float = Field(default=0.01, ge=0.0, le=1.0)
     apply_vetoes: bool = True  # a live signal's veto (crowded funding side) blocks that side
     tracker: TrackerSettings = Field(default_factory=TrackerSettings)
     regime_fallback: RegimeFallbackSettings = Field(default_factory=RegimeFallbackSettings)
