@@ -15,8 +15,9 @@ percentiles, and what each breaker intervention changed against doing nothing.
     python -m centaur.llm.report            (make report-veto) -> reports/veto.json, veto.md
 
 Periods: ``2022-01``: the nautilus 1m BTC-perp bars (converted at run time, see
-``centaur.llm.report_data``) with the real 2021-22 headlines; ``2026-02``: the Binance
-USDT-M 5m data with the real 2026 headlines. A 135M local model is a plumbing and latency
+``centaur.llm.report_data``) with the real 2021-22 headlines; ``2025-26``: the Binance
+USDT-M 5m data of the flagship's eight pairs over the weeks the 2025-26 headline file covers
+(2025-11-15 to 2026-02-19). A 135M local model is a plumbing and latency
 check; whatever it scores is not evidence that a veto has value.
 """
 
@@ -77,9 +78,11 @@ def _periods(args: argparse.Namespace, work: Path) -> list[Period]:
             f"{derived.funding_mean:.6f}, range {derived.funding_min:.6f}.."
             f"{derived.funding_max:.6f} per settlement) - an estimate, not a record",
             datadir=str(derived.datadir)))
-    if "2026-02" in args.periods:
+    if "2025-26" in args.periods:
+        pairs = args.pairs_recent or json.loads(
+            (PROJECT / "config" / "backtest.json").read_text())["exchange"]["pair_whitelist"]
         periods.append(Period(
-            "2026-02", args.timerange_2026, args.pairs_2026, NEWS_2026,
+            "2025-26", args.timerange_recent, pairs, NEWS_2026,
             "Binance USDT-M 5m candles with recorded funding and mark prices (../shared)"))
     return periods
 
@@ -164,12 +167,13 @@ def run_period(args: argparse.Namespace, period: Period, work: Path, code: Path,
                      "user_data_dir": str(work / "user_data"),
                      "freqaimodel_path": str(code / "user_data" / "freqaimodels"),
                      "centaur": {"llm": _llm_block(args, period, mode, labels[name], veto,
-                                                   breaker),
-                                 "models": {"ranker": {"universe": period.pairs}}}}
+                                                   breaker)}}
         if period.datadir:
             # A converted month with no history before it: nothing to train the ranker on.
             overrides["datadir"] = period.datadir
             overrides["freqai"] = {**base.get("freqai", {}), "enabled": False}
+        else:
+            overrides["centaur"]["models"] = {"ranker": {"universe": period.pairs}}
         configs[name] = write_config(base, PROJECT, work / f"{name}.json", overrides)
         runs[name] = run_backtest(code, configs[name], args.strategy, period.timerange,
                                   work / f"results-{name}", f"{period.name}-{name}")
@@ -202,11 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategy", default="CentaurEnsemble")
-    parser.add_argument("--periods", nargs="+", default=["2022-01", "2026-02"])
-    parser.add_argument("--timerange-2026", default="20260201-20260219")
-    parser.add_argument("--pairs-2026", nargs="+",
-                        default=["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT",
-                                 "XRP/USDT:USDT"])
+    parser.add_argument("--periods", nargs="+", default=["2022-01", "2025-26"],
+                        choices=["2022-01", "2025-26"])
+    parser.add_argument("--timerange-recent", default="20251115-20260219",
+                        help="the 2025-26 period (the headline file starts 2025-11-14)")
+    parser.add_argument("--pairs-recent", nargs="+", default=None,
+                        help="default: config/backtest.json's whitelist")
     parser.add_argument("--base-url", default=defaults.base_url)
     parser.add_argument("--model", default=defaults.model)
     parser.add_argument("--timeout-secs", type=float, default=60.0,
