@@ -1,6 +1,6 @@
 """Risk report: the flagship over a real crash, with the risk layer on and off.
 
-    python -m risk_protections.report [--timerange 20251001-20251101]   (make report-risk)
+    python -m risk_protections.report [--timerange 20250101-20260219]   (make report-risk)
 
 Runs ``freqtrade backtesting`` twice on the same config, pairs and period - the period holds
 the 10 October 2025 liquidation cascade - once with ``centaur.risk.enabled`` and once without,
@@ -93,7 +93,7 @@ def markdown(report: dict[str, Any]) -> str:
     for key in ("trades", "return_ratio", "max_drawdown_ratio", "max_drawdown_abs_usd",
                 "final_balance_usd", "win_rate", "profit_factor", "funding_fees_usd"):
         rows.append(f"| {key} | {on[key]} | {off[key]} |")
-    lines = [f"# Risk layer on a real crash ({report['timerange']})", "",
+    lines = [f"# Risk layer on real crashes ({report['timerange']})", "",
              f"Strategy `{report['strategy']}`, pairs {', '.join(report['pairs'])}, fees and "
              "funding on. Produced by `make report-risk` from freqtrade's trade exports.", "",
              *rows, "", "## Kill-switch and breaker events (layer on)", ""]
@@ -114,7 +114,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--timerange", default="20251001-20251101")
+    parser.add_argument("--timerange", default="20250101-20260219",
+                        help="default: the whole shared futures year, crashes included "
+                             "(2025-04-07, the 2025-10-10 cascade)")
     parser.add_argument("--config", default="config/backtest.json")
     args = parser.parse_args()
     config = json.loads((PROJECT_ROOT / args.config).read_text())

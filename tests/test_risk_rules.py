@@ -18,7 +18,12 @@ from centaur.settings.risk import (
 )
 from centaur.signal_stats import SignalStats
 from risk_protections import trading_state as ts
-from risk_protections.daily_drawdown import DayAnchor, daily_drawdown_decision, roll_day
+from risk_protections.daily_drawdown import (
+    DayAnchor,
+    daily_drawdown_decision,
+    daily_limit_usd,
+    roll_day,
+)
 from risk_protections.dynamic_leverage import (
     LeverageInputs,
     LeverageState,
@@ -173,6 +178,16 @@ def test_daily_limit_in_r_warns_at_80_percent_and_breaches_at_3r():
     breach = daily_drawdown_decision(anchor, 9_850.0, NOW, settings)
     assert not breach.allowed and breach.reason is ReasonCode.DAILY_DRAWDOWN
     assert breach.until == datetime(2025, 10, 11, tzinfo=UTC)
+
+
+def test_a_dust_first_trade_does_not_shrink_r_below_its_floor():
+    settings = BreakerSettings(daily_loss_limit_r=3.0, daily_loss_limit_ratio=0.05)
+    dust = DayAnchor(NOW.date(), 10_000.0, first_trade_risk_usd=0.9)  # R floored at 25 USD
+    assert daily_limit_usd(dust, settings) == pytest.approx(75.0)
+    assert daily_drawdown_decision(dust, 9_930.0, NOW, settings).allowed
+    assert not daily_drawdown_decision(dust, 9_925.0, NOW, settings).allowed
+    unfloored = BreakerSettings(daily_loss_limit_r=3.0, daily_r_floor_ratio=0.0)
+    assert daily_limit_usd(dust, unfloored) == pytest.approx(2.7)
 
 
 def test_daily_limit_as_a_ratio_before_any_trade_and_the_24h_lock():

@@ -48,6 +48,9 @@ class BreakerSettings(Section):
     """Kill switches and breakers (trading state ACTIVE / REDUCING / HALTED)."""
 
     daily_loss_limit_r: float | None = Field(default=3.0, gt=0)
+    # R of the day is at least this share of the day's starting equity: a first trade shrunk
+    # to dust by its size multipliers must not put the kill switch at a few dollars of noise.
+    daily_r_floor_ratio: float = Field(default=0.0025, ge=0, lt=1)
     daily_loss_limit_ratio: float | None = Field(default=0.05, gt=0, lt=1)
     daily_warning_fraction: float = Field(default=0.8, gt=0, lt=1)
     daily_lock: Literal["next_utc_day", "24h"] = "next_utc_day"
