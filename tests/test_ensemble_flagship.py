@@ -153,10 +153,14 @@ def test_the_plot_columns_are_in_the_analysed_dataframe(flagship):
 
 
 def test_an_ensemble_of_one_trades_only_that_signal(tmp_path):
-    """A month in which the basis signal, alone, has measured edge (weight > 0) and trades."""
+    """A month in which the basis signal, alone, has measured edge (weight > 0) and trades.
+
+    Its edge there is marginal (weight below the evidence floor, which would shrink its score
+    under the vote threshold: ``test_ensemble_vote``), so the floor is off: this is about who
+    trades and how the trade is tagged."""
     config = write_config(tmp_path, "backtest.json", {
-        "exchange": {"pair_whitelist": PAIRS[:2]}, "centaur": {"ensemble": {"signals":
-                                                                            ["basis"]}}})
+        "exchange": {"pair_whitelist": PAIRS[:2]},
+        "centaur": {"ensemble": {"signals": ["basis"], "evidence_floor_weight": 0.0}}})
     results = tmp_path / "results"
     results.mkdir()
     process = run_freqtrade([
