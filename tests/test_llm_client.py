@@ -76,6 +76,11 @@ FAULTS = [
      ReasonCode.LLM_INVALID_OUTPUT),
     (Fault.says('{"rationale": "x", "decision": "skip", "confidence": 0.5, "size": 3}'),
      ReasonCode.LLM_INVALID_OUTPUT),
+    # strict JSON: Python's parser would keep the last of two keys, and accept NaN
+    (Fault.says('{"rationale": "x", "decision": "skip", "decision": "proceed", '
+                '"confidence": 0.5}'), ReasonCode.LLM_INVALID_OUTPUT),
+    (Fault.says('{"rationale": "x", "decision": "proceed", "confidence": NaN}'),
+     ReasonCode.LLM_INVALID_OUTPUT),
     (Fault.says('{"rationale": "' + "x" * 161 + '", "decision": "skip", "confidence": 0.5}'),
      ReasonCode.LLM_INVALID_OUTPUT),
 ]

@@ -70,6 +70,9 @@ def test_text_that_is_not_a_json_object_is_invalid(text):
     '{"rationale": "x", "decision": "skip", "confidence": "0.5"}',
     '{"rationale": 5, "decision": "skip", "confidence": 0.5}',
     '[{"rationale": "x", "decision": "skip", "confidence": 0.5}]',
+    '{"rationale": "x", "decision": "skip", "decision": "proceed", "confidence": 0.5}',
+    '{"rationale": "x", "rationale": "y", "decision": "skip", "confidence": 0.5}',
+    '{"rationale": "x", "decision": "skip", "confidence": Infinity}',
     "",
 ])
 def test_no_guessing_on_near_misses(text):

@@ -56,16 +56,32 @@ def opinion_wire_schema() -> dict[str, Any]:
 
 
 def parse_json_object(text: str | None) -> dict[str, Any]:
-    """The answer as a JSON object, or ``InvalidOutput`` naming what is wrong."""
+    """The answer as a strict JSON object, or ``InvalidOutput`` naming what is wrong.
+
+    Strict: a key given twice (``{"decision": "skip", "decision": "proceed"}``, where Python's
+    parser keeps the last) and the non-standard constants ``NaN`` / ``Infinity`` are errors.
+    """
     if not text:
         raise InvalidOutput("empty answer")
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise InvalidOutput(f"not JSON: {err.msg} at char {err.pos}") from err
     if not isinstance(value, dict):
         raise InvalidOutput(f"not a JSON object but {type(value).__name__}")
     return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    duplicated = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicated:
+        raise InvalidOutput(f"duplicate key(s) {', '.join(map(repr, duplicated))}")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise InvalidOutput(f"not strict JSON: {name}")
 
 
 def parse_opinion(text: str | None) -> VetoOpinion:
