@@ -25,6 +25,11 @@ class ReasonCode(StrEnum):
     EXCHANGE_ERROR_RATE = "EXCHANGE_ERROR_RATE"
     KILL_SWITCH = "KILL_SWITCH"
     OPERATOR_RESUME = "OPERATOR_RESUME"
+    # suite state: the risk state store and freqtrade's locks as one truth
+    STATE_LOST = "STATE_LOST"  # the state file is missing or empty while freqtrade has history
+    STATE_CORRUPT = "STATE_CORRUPT"  # unreadable, schema-invalid or disagreeing with the locks
+    STATE_RESET = "STATE_RESET"  # the operator started a fresh state
+    LOCK_REASSERTED = "LOCK_REASSERTED"  # a halt's lock removed outside the suite came back
     TRADING_STATE_REDUCING = "TRADING_STATE_REDUCING"
     TRADING_STATE_HALTED = "TRADING_STATE_HALTED"
     # risk layer: sizing caps and sanity gates
@@ -58,6 +63,7 @@ class ReasonCode(StrEnum):
     GARCH_FALLBACK = "GARCH_FALLBACK"
     MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
     DATA_GAP = "DATA_GAP"
+    DATA_INVALID = "DATA_INVALID"  # duplicated / non-monotonic timestamps, NaN rows, misaligned
     # ensemble
     SIGNAL_RETIRED = "SIGNAL_RETIRED"
     SIGNAL_REVIVED = "SIGNAL_REVIVED"

@@ -17,6 +17,12 @@ from centaur.settings import CONFIG_KEY, settings_from
 logger = logging.getLogger(__name__)
 
 
+def check_config_files(config: dict[str, Any]) -> None:
+    """At configuration load, before freqtrade validates (and on error dumps) the config."""
+    if CONFIG_KEY in config:
+        check_no_secrets_in_files(config)
+
+
 def check_suite_config(config: dict[str, Any]) -> None:
     if CONFIG_KEY not in config:
         return

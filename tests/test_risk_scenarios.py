@@ -99,7 +99,9 @@ def test_stops_cap_the_adverse_price_move_at_the_hard_stop(volatile):
 
 def test_time_exits_only_after_six_hours_without_profit(tmp_path_factory):
     result = run(tmp_path_factory, "time_exit", timerange="20250303-20250310",
-                 risk={"stops": {"hard_stop_ratio": 0.1, "chandelier_atr_multiplier": 50.0}})
+                 # a 10 % stop at 10x would sit at the liquidation price: the schema refuses it
+                 risk={"stops": {"hard_stop_ratio": 0.1, "chandelier_atr_multiplier": 50.0},
+                       "leverage": {"ceiling": 5.0}})
     timed = [t for t in result.trades if t["exit_reason"] == "risk_time_exit"]
     assert timed
     for trade in timed:
@@ -209,7 +211,8 @@ def test_a_position_bleeding_funding_is_exited(tmp_path_factory):
                  risk={"funding": {"bleed_after_hours": 1, "bleed_max_funding_ratio": 1e-5,
                                    "bleed_min_profit_ratio": 0.01},
                        "stops": {"time_exit_minutes": 10_000, "hard_stop_ratio": 0.1,
-                                 "chandelier_atr_multiplier": 50.0}})
+                                 "chandelier_atr_multiplier": 50.0},
+                       "leverage": {"ceiling": 5.0}})
     bled = [t for t in result.trades if t["exit_reason"] == "risk_funding_trap"]
     assert bled
     for trade in bled:

@@ -91,6 +91,10 @@ def install(environ: dict[str, str] | None = None) -> bool:
 
     if any(isinstance(f, PostImportFinder) for f in sys.meta_path):
         return True
+    from centaur.redaction import REDACTOR, install_logging
+
+    install_logging()  # every log line of the process passes the redaction layer
+    REDACTOR.add_environment(os.environ)
     sys.meta_path.insert(0, PostImportFinder({name: _run_hook for name in WATCHED_MODULES}))
     # A watched module imported before us (not possible from a .pth, possible when installed
     # by hand in a running interpreter) is hooked right away.

@@ -6,23 +6,39 @@ price, not of the leveraged stake; the risk layer converts them for freqtrade.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from centaur.settings.base import Section
 
 
+# Hard bounds no configuration can pass (the operator's numbers live below them).
+MAX_RISK_PER_TRADE_RATIO = 0.015  # equity at risk per trade: 1.5 %, the suite's promise
+# Leverage: at 20x an isolated position is liquidated by a ~5 % adverse move (less the
+# maintenance margin), so the hard stop must sit well inside it (see RiskSettings._stop_inside).
+HARD_LEVERAGE_CAP = 20.0
+STOP_TO_LIQUIDATION_MAX_RATIO = 0.5  # hard stop move x leverage ceiling: at most half the margin
+
+
 class SizingSettings(Section):
     """Risk-based size: equity x risk fraction / stop distance."""
 
     kelly_fraction: float = Field(default=0.25, gt=0, le=0.5)  # quarter Kelly; half at most
-    max_risk_per_trade_ratio: float = Field(default=0.015, gt=0, le=0.05)
-    default_risk_ratio: float = Field(default=0.005, ge=0, le=0.05)  # before enough samples
+    max_risk_per_trade_ratio: float = Field(default=0.015, gt=0, le=MAX_RISK_PER_TRADE_RATIO)
+    default_risk_ratio: float = Field(default=0.005, ge=0, le=MAX_RISK_PER_TRADE_RATIO)
     min_signal_samples: int = Field(default=30, ge=1)
     vol_target_daily_ratio: float = Field(default=0.03, gt=0)
     vol_scale_min: float = Field(default=0.25, gt=0)
     vol_scale_max: float = Field(default=1.5, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SizingSettings:
+        _require(self.vol_scale_min <= self.vol_scale_max,
+                 "vol_scale_min must not exceed vol_scale_max")
+        _require(self.default_risk_ratio <= self.max_risk_per_trade_ratio,
+                 "default_risk_ratio must not exceed max_risk_per_trade_ratio")
+        return self
 
 
 class CapsSettings(Section):
@@ -30,7 +46,8 @@ class CapsSettings(Section):
 
     max_position_ratio: float = Field(default=0.05, gt=0, le=1)
     max_total_ratio: float = Field(default=0.20, gt=0, le=1)
-    max_exchange_ratio: dict[str, float] = Field(default_factory=dict)  # ccxt id -> ratio
+    max_exchange_ratio: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict)  # ccxt id -> ratio
     max_correlation: float = Field(default=0.7, gt=0, le=1)
     correlation_window_candles: int = Field(default=576, ge=20)
 
@@ -64,10 +81,10 @@ class BreakerSettings(Section):
 
     @model_validator(mode="after")
     def _ordered(self) -> BreakerSettings:
-        if self.pause_after_losses <= self.reduce_after_losses:
-            raise ValueError("pause_after_losses must be greater than reduce_after_losses")
-        if self.daily_loss_limit_r is None and self.daily_loss_limit_ratio is None:
-            raise ValueError("set daily_loss_limit_r or daily_loss_limit_ratio (or both)")
+        _require(self.pause_after_losses > self.reduce_after_losses,
+                 "pause_after_losses must be greater than reduce_after_losses")
+        _require(self.daily_loss_limit_r is not None or self.daily_loss_limit_ratio is not None,
+                 "set daily_loss_limit_r or daily_loss_limit_ratio (or both)")
         return self
 
 
@@ -85,19 +102,35 @@ class FundingSettings(Section):
 class LeverageSettings(Section):
     """leverage = base x vol_factor x dd_factor x perf_factor, clamped and rate-limited."""
 
-    base: float = Field(default=5.0, gt=0)
-    ceiling: float = Field(default=10.0, ge=1)  # the operator's ceiling
-    floor: float = Field(default=1.0, ge=1)
-    vol_factor_min: float = 0.3
-    vol_factor_max: float = 1.5
-    drawdown_tiers: tuple[tuple[float, float], ...] = (
-        (0.05, 1.0), (0.10, 0.7), (0.15, 0.5), (1.0, 0.3))  # (drawdown below, factor)
-    perf_factor_min: float = 0.6
-    perf_factor_max: float = 1.2
+    base: float = Field(default=5.0, ge=1, le=HARD_LEVERAGE_CAP)
+    ceiling: float = Field(default=10.0, ge=1, le=HARD_LEVERAGE_CAP)  # the operator's ceiling
+    floor: float = Field(default=1.0, ge=1, le=HARD_LEVERAGE_CAP)
+    vol_factor_min: float = Field(default=0.3, gt=0)
+    vol_factor_max: float = Field(default=1.5, gt=0)
+    drawdown_tiers: tuple[tuple[Annotated[float, Field(gt=0, le=1)],
+                                Annotated[float, Field(gt=0, le=1)]], ...] = Field(
+        default=((0.05, 1.0), (0.10, 0.7), (0.15, 0.5), (1.0, 0.3)),  # (drawdown below, factor)
+        min_length=1)
+    perf_factor_min: float = Field(default=0.6, gt=0)
+    perf_factor_max: float = Field(default=1.2, gt=0)
     perf_window_trades: int = Field(default=50, ge=5)
     step: float = Field(default=1.0, gt=0)
     step_interval_minutes: int = Field(default=60, ge=1)
     rate_limit_decreases: bool = False  # cuts apply at once (fail safe) unless set
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LeverageSettings:
+        _require(self.floor <= self.base <= self.ceiling,
+                 f"leverage must satisfy floor <= base <= ceiling (got floor {self.floor}, "
+                 f"base {self.base}, ceiling {self.ceiling})")
+        _require(self.vol_factor_min <= self.vol_factor_max,
+                 "vol_factor_min must not exceed vol_factor_max")
+        _require(self.perf_factor_min <= self.perf_factor_max,
+                 "perf_factor_min must not exceed perf_factor_max")
+        below = [tier[0] for tier in self.drawdown_tiers]
+        _require(below == sorted(set(below)),
+                 "drawdown_tiers must be listed by strictly increasing drawdown")
+        return self
 
 
 class StopSettings(Section):
@@ -124,3 +157,18 @@ class RiskSettings(Section):
     funding: FundingSettings = Field(default_factory=FundingSettings)
     leverage: LeverageSettings = Field(default_factory=LeverageSettings)
     stops: StopSettings = Field(default_factory=StopSettings)
+
+    @model_validator(mode="after")
+    def _stop_inside_liquidation(self) -> RiskSettings:
+        """At the leverage ceiling, the hard stop must trigger well before liquidation."""
+        used = self.stops.hard_stop_ratio * self.leverage.ceiling
+        _require(used <= STOP_TO_LIQUIDATION_MAX_RATIO,
+                 f"stops.hard_stop_ratio x leverage.ceiling = {used:.2f} of the margin; at most "
+                 f"{STOP_TO_LIQUIDATION_MAX_RATIO} keeps the stop inside the liquidation price. "
+                 "Lower leverage.ceiling or stops.hard_stop_ratio")
+        return self
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
