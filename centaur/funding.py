@@ -8,13 +8,16 @@ long as it lands on a mark candle. Forward-filling the rows to 1h would charge e
 times; leaving a settlement off the hour grid would drop it without a word.
 
 The suite keeps the rows as they are and checks the join: a settlement inside the mark
-candles' span that found no mark candle is an error naming the pair, the time and the fix.
+candles' span that found no mark candle is an error naming the pair, the time and the fix (the
+pair is read from the frames' ``attrs``, set by the data hook on frames loaded from disk).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from centaur.data_checks import PAIR_ATTR
+from centaur.decision import ReasonCode
 from centaur.settings import CentaurConfigError
 
 
@@ -28,6 +31,28 @@ def dropped_settlements(funding_rates: pd.DataFrame, mark_rates: pd.DataFrame) -
     return settled[inside & ~settled.isin(mark_dates)]
 
 
+def misaligned_message(dropped: pd.Series, pair: str | None) -> str:
+    """The error for settlements off the mark grid: the pair, the range, the first few."""
+    first = ", ".join(f"{d:%Y-%m-%d %H:%M:%S}" for d in dropped.iloc[:3])
+    if len(dropped) == 1:
+        what = f"1 funding settlement at {first} falls"
+    else:
+        what = (f"{len(dropped)} funding settlements from {dropped.min():%Y-%m-%d %H:%M:%S} to "
+                f"{dropped.max():%Y-%m-%d %H:%M:%S} (first: {first}) fall")
+    who = f"{pair}: " if pair else ""
+    return (
+        f"[{ReasonCode.DATA_INVALID}] {who}{what} between mark-price candles and would not be "
+        "charged. Fix: re-download the funding and mark data (freqtrade download-data --erase "
+        f"--candle-types funding_rate mark{' --pairs ' + pair if pair else ''}) so that "
+        "settlements land on the 1h mark candles."
+    )
+
+
+def _pair_of(*frames: pd.DataFrame) -> str | None:
+    """The pair a frame loaded from disk carries (set by the suite's data hook), if any."""
+    return next((f.attrs[PAIR_ATTR] for f in frames if f.attrs.get(PAIR_ATTR)), None)
+
+
 class FundingAlignmentMixin:
     """Exchange mixin: fails loudly when a funding settlement would not be charged."""
 
@@ -37,11 +62,6 @@ class FundingAlignmentMixin:
 
         dropped = dropped_settlements(funding_rates, mark_rates)
         if len(dropped):
-            first = ", ".join(f"{d:%Y-%m-%d %H:%M:%S}" for d in dropped.iloc[:3])
-            raise CentaurConfigError(
-                f"{len(dropped)} funding settlement(s) fall between mark-price candles "
-                f"(first: {first}) and would not be charged. Fix: re-download the funding "
-                "and mark data (freqtrade download-data --candle-types funding_rate mark) so "
-                "that settlements land on the 1h mark candles."
-            )
+            pair = _pair_of(funding_rates, mark_rates)
+            raise CentaurConfigError(misaligned_message(dropped, pair))
         return Exchange.combine_funding_and_mark(funding_rates, mark_rates, futures_funding_rate)

@@ -1,19 +1,29 @@
-"""The suite's own persistent state, beside freqtrade's database: atomic, namespaced JSON values.
+"""The suite's own persistent state, beside freqtrade's database: atomic, checked JSON values.
 
 Trading state, breaker counters, leverage state, tracker statistics, interventions and operator
 events survive restarts here. Every write is one SQLite transaction in WAL mode with
 ``synchronous=FULL``, so a SIGKILL leaves either the old or the new value, never half of one.
+Each row keeps a SHA-256 checksum of its value and the previous good value beside it; the
+file carries a schema version and is migrated forward on open (``MIGRATIONS``).
+
+The store never decides that a lost file is harmless: it reports how it found the file
+(``StoreHealth``: ok, new, empty, corrupt - an unreadable file is moved aside, never
+overwritten) and raises ``StateCorrupt`` on a value whose checksum or JSON is bad. The risk
+layer turns those into a halt (``STATE_LOST`` / ``STATE_CORRUPT``). ``backup()`` writes a
+consistent copy to ``<file>.bak`` once the state has been checked at start-up.
 
 Where it lives (``state_path``): next to a SQLite ``db_url`` (``x.sqlite`` -> ``x.centaur.sqlite``),
 else under ``user_data/centaur_state``. Backtests and hyperopt use an in-memory store per run,
 so a backtest never touches a live bot's state.
 """
-
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -36,47 +46,140 @@ def state_path(config: dict[str, Any]) -> str:
     return str(folder / f"{config.get('bot_name', 'freqtrade')}.sqlite")
 
 
+class StoreHealth(StrEnum):
+    """How the file was found when the store opened it."""
+
+    OK = "ok"  # an existing store of a known schema
+    NEW = "new"  # no file: created now
+    EMPTY = "empty"  # a zero-length file (truncated): started anew
+    CORRUPT = "corrupt"  # not a database / bad schema: moved aside, started anew
+
+
+class StateCorrupt(Exception):
+    """A stored value failed its checksum or is not JSON; the message names the file."""
+
+
+def _checksum(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+SCHEMA_VERSION = 2
+
+
+def _migrate_to_2(db: sqlite3.Connection) -> None:
+    """v1 (value only) -> v2: a checksum and the previous good value per row."""
+    for column in ("checksum", "previous_value", "previous_checksum"):
+        db.execute(f"ALTER TABLE state ADD COLUMN {column} TEXT")
+    for namespace, key, value in db.execute("SELECT namespace, key, value FROM state").fetchall():
+        db.execute("UPDATE state SET checksum=? WHERE namespace=? AND key=?",
+                   (_checksum(value), namespace, key))
+
+
+# schema version reached -> the step that reaches it from the version before.
+MIGRATIONS = {2: _migrate_to_2}
+
+_CREATE = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
+    "value TEXT NOT NULL, checksum TEXT, previous_value TEXT, previous_checksum TEXT, "
+    "PRIMARY KEY (namespace, key))",
+)
+
+
 class StateStore:
     """Namespaced key -> JSON value. Thread-safe; one transaction per write."""
 
     def __init__(self, path: str = MEMORY):
         self.path = path
-        if path != MEMORY:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.health = StoreHealth.NEW
+        self.moved_aside: str | None = None
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != MEMORY:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS state (namespace TEXT NOT NULL, key TEXT NOT NULL, "
-            "value TEXT NOT NULL, PRIMARY KEY (namespace, key))"
-        )
+            self.health = self._inspect(Path(path))
+        self._db = self._connect()
+
+    def _inspect(self, file: Path) -> StoreHealth:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if not file.exists():
+            return StoreHealth.NEW
+        if file.stat().st_size == 0:
+            return StoreHealth.EMPTY
+        try:
+            with sqlite3.connect(file) as probe:
+                version = _schema_version(probe)
+                if version > SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(f"schema version {version} is newer than this "
+                                                f"suite's {SCHEMA_VERSION}")
+                probe.execute("SELECT namespace, key, value FROM state LIMIT 1").fetchall()
+            return StoreHealth.OK
+        except sqlite3.DatabaseError as err:
+            aside = file.with_name(f"{file.name}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{file}{suffix}")
+                if part.exists():
+                    part.rename(f"{aside}{suffix}")
+            self.moved_aside = f"{aside} ({err})"
+            return StoreHealth.CORRUPT
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != MEMORY:
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        version = _schema_version(db)
+        db.execute("BEGIN IMMEDIATE")
+        for statement in _CREATE if version == 0 else _CREATE[:1]:
+            db.execute(statement)
+        for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+            if version:
+                MIGRATIONS[target](db)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        db.execute("COMMIT")
+        return db
+
+    def _decode(self, namespace: str, key: str, value: str, checksum: str | None) -> Any:
+        if checksum != _checksum(value):
+            raise StateCorrupt(f"{self.path}: {namespace}/{key} fails its checksum")
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise StateCorrupt(f"{self.path}: {namespace}/{key} is not JSON ({err})") from err
 
     def get(self, namespace: str, key: str, default: Any = None) -> Any:
         with self._lock:
-            row = self._db.execute("SELECT value FROM state WHERE namespace=? AND key=?",
+            row = self._db.execute("SELECT value, checksum FROM state WHERE namespace=? AND key=?",
                                    (namespace, key)).fetchone()
-        return json.loads(row[0]) if row else default
+        return self._decode(namespace, key, *row) if row else default
 
     def items(self, namespace: str) -> dict[str, Any]:
         with self._lock:
-            rows = self._db.execute("SELECT key, value FROM state WHERE namespace=? ORDER BY key",
-                                    (namespace,)).fetchall()
-        return {key: json.loads(value) for key, value in rows}
+            rows = self._db.execute("SELECT key, value, checksum FROM state WHERE namespace=? "
+                                    "ORDER BY key", (namespace,)).fetchall()
+        return {key: self._decode(namespace, key, value, checksum)
+                for key, value, checksum in rows}
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM state").fetchone()[0] == 0
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         self.put_many(namespace, {key: value})
 
     def put_many(self, namespace: str, values: dict[str, Any]) -> None:
-        """Write several keys in one transaction: all of them or none."""
-        encoded = [(namespace, key, json.dumps(value, default=str)) for key, value in values.items()]
+        """Write several keys in one transaction: all of them or none; the old values stay
+        beside the new ones as the previous good copy."""
+        encoded = []
+        for key, value in values.items():
+            text = json.dumps(value, default=str, allow_nan=False)
+            encoded.append((namespace, key, text, _checksum(text)))
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    "INSERT INTO state (namespace, key, value) VALUES (?, ?, ?) "
-                    "ON CONFLICT(namespace, key) DO UPDATE SET value=excluded.value", encoded)
+                    "INSERT INTO state (namespace, key, value, checksum) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(namespace, key) DO UPDATE SET previous_value=state.value, "
+                    "previous_checksum=state.checksum, value=excluded.value, "
+                    "checksum=excluded.checksum", encoded)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -90,6 +193,15 @@ class StateStore:
         with self._lock:
             self._db.execute("DELETE FROM state WHERE namespace=? AND key=?", (namespace, key))
 
+    def backup(self) -> str | None:
+        """A consistent copy at ``<file>.bak`` (the last state checked good); None in memory."""
+        if self.path == MEMORY:
+            return None
+        target = f"{self.path}.bak"
+        with self._lock, sqlite3.connect(target) as copy:
+            self._db.backup(copy)
+        return target
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -100,15 +212,25 @@ class StateStore:
         snapshot = None
         if self.path == MEMORY:
             with self._lock:
-                snapshot = self._db.execute("SELECT namespace, key, value FROM state").fetchall()
+                snapshot = self._db.execute("SELECT namespace, key, value, checksum FROM state"
+                                            ).fetchall()
         return {"path": self.path, "snapshot": snapshot}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["path"])
         if state["snapshot"]:
             with self._lock:
-                self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)",
-                                     state["snapshot"])
+                self._db.executemany("INSERT OR REPLACE INTO state (namespace, key, value, "
+                                     "checksum) VALUES (?, ?, ?, ?)", state["snapshot"])
+
+
+def _schema_version(db: sqlite3.Connection) -> int:
+    """0: an empty database; 1: the first layout (no meta table); else the stored version."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 1
+    return 1 if "state" in tables else 0
 
 
 _stores: dict[str, StateStore] = {}

@@ -54,9 +54,8 @@ def breach_events(stats: dict[str, Any]) -> list[dict[str, Any]]:
         if not lock["reason"].startswith(BREACH_CODES):
             continue
         start, end = lock["lock_timestamp"], lock["lock_end_timestamp"]
-        closed = [t for t in trades if t["exit_reason"].startswith("risk_")
-                  and start <= t["close_timestamp"] <= start + 5 * 60_000
-                  and t["exit_reason"] != "risk_take_profit"]
+        closed = [t for t in trades if f"[{t['exit_reason']}]" in BREACH_CODES
+                  and start <= t["close_timestamp"] <= start + 5 * 60_000]
         during = [t for t in trades if start <= t["open_timestamp"] < end]
         after = [t for t in trades if t["open_timestamp"] >= end]
         events.append({

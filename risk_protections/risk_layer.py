@@ -19,7 +19,8 @@ import math
 import threading
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,10 @@ from freqtrade.strategy import stoploss_from_absolute
 from centaur.decision import Decision, ReasonCode
 from centaur.events import OperatorEvent, Severity
 from centaur.interventions import InterventionKind
+from centaur.state import StateCorrupt
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.settings.risk import RiskSettings
+from risk_protections import state_integrity as integrity
 from risk_protections import trading_state as ts
 from risk_protections.correlation_gate import correlation_decision
 from risk_protections.daily_drawdown import (
@@ -114,11 +117,46 @@ class RiskLayer(CentaurStrategy):
                 "use_exit_signal=false from the config or strategy.")
         self._risk_lock = threading.RLock()
         self._risk_denials: Counter[str] = Counter()
+        self._last_denials: dict[str, Decision] = {}
         self._risk_rows: dict[str, RiskRows] = {}
-        self._risk_state = ts.from_json(self.centaur_state.get(_STATE_NS, _STATE_KEY))
+        if self.config.get("runmode") not in _LIVE_MODES:
+            self._risk_state = ts.RiskState()  # backtests: a fresh in-memory store per run
+            return
+        self._risk_state = self._checked_start_state(datetime.now(UTC))
         if self._risk_settings.enabled and self._risk_state.halts:
             logger.warning("Risk state restored with halts: %s",
                            [h.lock_reason for h in self._risk_state.halts])
+
+    def _checked_start_state(self, now: datetime) -> ts.RiskState:
+        """The stored risk state, checked against the file's health and freqtrade's locks;
+        an untrustworthy one starts HALTED (STATE_LOST / STATE_CORRUPT) - never ACTIVE."""
+        store = self.centaur_state
+        raw, read_error = None, None
+        try:
+            raw = store.get(_STATE_NS, _STATE_KEY)
+        except StateCorrupt as err:
+            read_error = str(err)
+        facts = integrity.StartFacts(
+            path=store.path, health=store.health, moved_aside=store.moved_aside, raw=raw,
+            read_error=read_error,
+            freqtrade_has_history=bool(Trade.get_trades([]).first() or PairLocks.get_all_locks()),
+            locks=tuple(self._suite_locks(now)))
+        state, verdict = integrity.checked_start(facts, now)
+        if verdict.allowed:
+            store.backup()  # the last state checked good
+            return state
+        self._risk_state = ts.RiskState()
+        halt = ts.Halt(verdict.reason, now, None, verdict.detail, False)
+        state, added = ts.with_halt(state, halt, now)
+        if added:
+            PairLocks.lock_pair("*", now + _FOREVER, halt.lock_reason, now=now)
+        backup = f"{store.path}.bak" if Path(f"{store.path}.bak").is_file() else None
+        self.events.emit(OperatorEvent(now, Severity.CRITICAL, verdict.reason,
+                                       f"{verdict.detail}. Trading is HALTED. "
+                                       f"{integrity.fix_text(store.path, backup)}"))
+        self._risk_state = state
+        store.put(_STATE_NS, _STATE_KEY, ts.to_json(state))
+        return state
 
     @property
     def _risk_settings(self) -> RiskSettings:
@@ -137,8 +175,10 @@ class RiskLayer(CentaurStrategy):
 
     def _deny(self, pair: str, decision: Decision) -> None:
         """Count and log a denial (DEBUG in backtests, where they number in thousands and
-        the counts reach the report; INFO when trading)."""
+        the counts reach the report; INFO when trading); the last one per pair is kept for
+        the operator who forced the entry."""
         self._risk_denials[str(decision.reason)] += 1
+        self._last_denials[pair] = decision
         level = logging.INFO if self.config.get("runmode") in _LIVE_MODES else logging.DEBUG
         logger.log(level, "[%s] %s: entry denied - %s", decision.reason, pair, decision.detail)
 
@@ -201,6 +241,41 @@ class RiskLayer(CentaurStrategy):
         with self._risk_lock:
             self._evaluate_breakers(current_time)
             self._sync_intervention_locks(current_time)
+            if self.config.get("runmode") in _LIVE_MODES:
+                self._reassert_halt_locks(current_time)
+
+    def _reassert_halt_locks(self, now: datetime) -> None:
+        """A halt's lock removed outside the suite (FreqUI, DELETE /api/v1/locks) comes back,
+        with a WARNING: the halt ends only by its time or the operator's /resume."""
+        locked = {lock.source for lock in self._suite_locks(now)}
+        for halt in self._risk_state.active_halts(now):
+            if halt.source in locked:
+                continue
+            PairLocks.lock_pair("*", halt.until or now + _FOREVER, halt.lock_reason, now=now)
+            self.events.emit(OperatorEvent(
+                now, Severity.WARNING, ReasonCode.LOCK_REASSERTED,
+                f"the lock of halt [{halt.source}] was removed outside the suite; re-asserted. "
+                "Fix: /resume (Telegram) or POST /api/v1/centaur/resume ends the halt and its "
+                "lock together" + (" - /state_reset for a state halt"
+                                   if halt.source in integrity.STATE_HALTS else "")))
+
+    @staticmethod
+    def _suite_locks(now: datetime) -> list[integrity.SuiteLock]:
+        found = (integrity.suite_lock(lk.reason, _aware(lk.lock_time), _aware(lk.lock_end_time))
+                 for lk in PairLocks.get_pair_locks("*", now))
+        return [lock for lock in found if lock is not None]
+
+    def _unlock(self, sources: set[ReasonCode], now: datetime) -> None:
+        """Release freqtrade's locks of these halts, whatever their exact text."""
+        for lock in self._suite_locks(now):
+            if lock.source in sources:
+                PairLocks.unlock_reason(lock.reason, now=now)
+
+    def last_denial(self, pair: str) -> Decision | None:
+        return self._last_denials.get(pair)
+
+    def forget_denial(self, pair: str) -> None:
+        self._last_denials.pop(pair, None)
 
     def _evaluate_breakers(self, now: datetime) -> None:
         settings = self._risk_settings.breakers
@@ -265,13 +340,30 @@ class RiskLayer(CentaurStrategy):
             state, cleared = ts.resumed(self._risk_state, include_timed)
             if cleared:
                 state = replace(state, peak_equity_usd=self._equity_usd(now))
-            for halt in cleared:
-                PairLocks.unlock_reason(halt.lock_reason, now=now)
+            self._unlock({h.source for h in cleared}, now)
             self._save_risk_state(state)
         if cleared:
             self.events.emit(OperatorEvent(now, Severity.WARNING, ReasonCode.OPERATOR_RESUME,
                                            f"{by} resumed trading; cleared "
                                            f"{', '.join(str(h.source) for h in cleared)}"))
+        return cleared
+
+    def state_reset(self, now: datetime, by: str) -> list[ts.Halt]:
+        """The operator's explicit fresh start after STATE_LOST / STATE_CORRUPT: the state
+        halts end (with their locks); the other halts stay until /resume or their time."""
+        with self._risk_lock:
+            cleared = [h for h in self._risk_state.halts if h.source in integrity.STATE_HALTS]
+            state = replace(self._risk_state, halts=tuple(
+                h for h in self._risk_state.halts if h not in cleared))
+            self._unlock(set(integrity.STATE_HALTS), now)
+            self._save_risk_state(state)
+            backup = self.centaur_state.backup()
+        self.events.emit(OperatorEvent(
+            now, Severity.WARNING, ReasonCode.STATE_RESET,
+            f"{by} started a fresh risk state"
+            + (f" (cleared {', '.join(str(h.source) for h in cleared)})" if cleared else "")
+            + (f"; still halted by {', '.join(str(h.source) for h in state.halts)}"
+               if state.halts else "") + (f"; backup {backup}" if backup else "")))
         return cleared
 
     def trading_state(self, now: datetime) -> ts.TradingState:
@@ -532,7 +624,7 @@ class RiskLayer(CentaurStrategy):
             return exit_reason
         flatten = self._risk_state.flatten(current_time)
         if flatten is not None:
-            return f"risk_{str(flatten.source).lower()}"
+            return str(flatten.source)  # the exit carries the halt's code
         settings = self._risk_settings
         hours = (current_time - trade.open_date_utc).total_seconds() / 3600
         stake = float(trade.stake_amount) or 1.0
@@ -584,15 +676,21 @@ class RiskLayer(CentaurStrategy):
             "day_start_equity_usd": round(state.day.start_equity_usd, 2) if state.day else None,
             "leverage": {pair: s.value for pair, s in sorted(state.leverage.items())},
             "denials": dict(self._risk_denials),
+            "state_file": self.centaur_state.path,
+            "events": [{k: e[k] for k in ("time", "severity", "code", "message")}
+                       for e in self.events.recent(10)],
             "interventions": [f"{i.kind} {i.pair or '*'} {i.value} until {i.expires_at:%H:%M}"
                               for i in self.interventions.active(now)],
         })
         return status
 
     def _status_time(self) -> datetime:
-        from datetime import UTC
-
         return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """freqtrade's database keeps lock times naive (UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _float(row: dict[str, float] | None, column: str) -> float | None:

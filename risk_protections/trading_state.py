@@ -24,8 +24,10 @@ class TradingState(StrEnum):
     HALTED = "HALTED"  # no new entries
 
 
-# Halts the operator's resume clears; the others end by time.
+# Halts the operator's resume clears; the others end by time - except the state halts, which
+# only the operator's explicit fresh start (/state_reset) ends.
 OPERATOR_HALTS = frozenset({ReasonCode.MAX_DRAWDOWN, ReasonCode.KILL_SWITCH})
+STATE_HALTS = frozenset({ReasonCode.STATE_LOST, ReasonCode.STATE_CORRUPT})
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,10 @@ def expired_removed(state: RiskState, now: datetime) -> RiskState:
 
 
 def resumed(state: RiskState, include_timed: bool) -> tuple[RiskState, list[Halt]]:
-    """Clear operator halts (and timed ones if ``include_timed``); return what was cleared."""
-    cleared = [h for h in state.halts if h.source in OPERATOR_HALTS or include_timed]
+    """Clear operator halts (and timed ones if ``include_timed``), never the state halts;
+    return what was cleared."""
+    cleared = [h for h in state.halts if h.source not in STATE_HALTS
+               and (h.source in OPERATOR_HALTS or include_timed)]
     kept = tuple(h for h in state.halts if h not in cleared)
     return replace(state, halts=kept), cleared
 
@@ -99,14 +103,37 @@ def to_json(state: RiskState) -> dict[str, Any]:
     }
 
 
+class RiskStateInvalid(ValueError):
+    """A stored risk state that is not of the schema ``to_json`` writes."""
+
+
+_KEYS = frozenset({"halts", "day", "peak_equity_usd", "leverage"})
+
+
 def from_json(raw: dict[str, Any] | None) -> RiskState:
-    if not raw:
+    """The stored state; None (nothing stored) is a fresh state, anything malformed -
+    ``{}`` included - is ``RiskStateInvalid`` naming what is wrong."""
+    if raw is None:
         return RiskState()
-    halts = tuple(Halt(ReasonCode(h["source"]), datetime.fromisoformat(h["since"]),
-                       datetime.fromisoformat(h["until"]) if h["until"] else None,
-                       h["detail"], h["flatten"]) for h in raw.get("halts", []))
-    day = raw.get("day")
-    anchor = DayAnchor(**{**day, "day": date.fromisoformat(day["day"])}) if day else None
-    leverage = {pair: LeverageState(s["value"], datetime.fromisoformat(s["changed_at"]))
-                for pair, s in raw.get("leverage", {}).items()}
-    return RiskState(halts, anchor, raw.get("peak_equity_usd"), leverage)
+    if not isinstance(raw, dict) or set(raw) != _KEYS:
+        keys = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
+        raise RiskStateInvalid(f"risk state has keys {keys}, expected {sorted(_KEYS)}")
+    try:
+        halts = tuple(Halt(ReasonCode(h["source"]), _utc(h["since"]),
+                           _utc(h["until"]) if h["until"] else None,
+                           str(h["detail"]), bool(h["flatten"])) for h in raw["halts"])
+        day = raw["day"]
+        anchor = DayAnchor(**{**day, "day": date.fromisoformat(day["day"])}) if day else None
+        leverage = {pair: LeverageState(float(s["value"]), _utc(s["changed_at"]))
+                    for pair, s in raw["leverage"].items()}
+        peak = raw["peak_equity_usd"]
+        return RiskState(halts, anchor, None if peak is None else float(peak), leverage)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise RiskStateInvalid(f"risk state field invalid: {type(err).__name__}: {err}") from err
+
+
+def _utc(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(f"time {text!r} has no time zone")
+    return value

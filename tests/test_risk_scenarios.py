@@ -143,7 +143,7 @@ def test_daily_breach_flattens_and_locks_until_the_next_utc_day(crash):
         start, end = ts(lock["lock_timestamp"]), ts(lock["lock_end_timestamp"])
         midnight = datetime.combine(start.date() + timedelta(days=1), datetime.min.time(), UTC)
         assert midnight <= end <= midnight + timedelta(minutes=5)  # freqtrade: next candle
-        flattened = [t for t in crash.trades if t["exit_reason"] == "risk_daily_drawdown"
+        flattened = [t for t in crash.trades if t["exit_reason"] == "DAILY_DRAWDOWN"
                      and start <= ts(t["close_date"]) <= start + timedelta(minutes=5)]
         still_open = [t for t in open_at(crash.trades, start + timedelta(minutes=5))]
         assert flattened and not still_open

@@ -7,6 +7,7 @@ TELEGRAM_COMMANDS: dict[str, str] = {
     "centaur": "suite status: plugins, exchange class, protections, trading state",
     "killswitch": "flatten everything, cancel open orders, halt until /resume",
     "resume": "clear the kill switch and max-drawdown halts (/resume all: timed halts too)",
+    "state_reset": "after STATE_LOST / STATE_CORRUPT: start a fresh risk state (locks kept)",
     "interventions": "list the active interventions (LLM breaker or operator)",
     "revoke": "revoke an intervention: /revoke <id>",
 }

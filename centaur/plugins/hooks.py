@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from centaur.plugins import registry, targets
+from centaur.plugins import data_hook, registry, targets
 
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def _patch_configuration(module: ModuleType) -> None:
 
     @functools.wraps(original)
     def create_datadir(config: dict[str, Any], datadir: str | None = None) -> Path:
+        data_hook.activate(config)
         registry.announce()
         configured = config.get("datadir")
         if datadir is None and configured:
@@ -69,7 +70,57 @@ def _patch_configuration(module: ModuleType) -> None:
         return original(config, datadir)
 
     module.create_datadir = _mark(create_datadir)
-    registry.record("config", ["datadir key honoured"])
+    module.deep_merge_dicts = _mark(_environment_merge(module.deep_merge_dicts))
+    registry.record("config", ["datadir key honoured", "secrets redacted",
+                               "env-only api_server/telegram left alone"])
+
+
+# Blocks whose schema requires `enabled`: variables for them alone (the README's .env) must not
+# create a half block that freqtrade refuses - and dumps, secrets included. They complete a
+# block the config files have, and are left alone where the files have none (backtests).
+_ENV_COMPLETES_ONLY = ("api_server", "telegram")
+
+
+def _environment_merge(original: Any) -> Any:
+    """Wraps the one ``deep_merge_dicts(env, config)`` call of ``Configuration.load_config``."""
+
+    @functools.wraps(original)
+    def deep_merge_dicts(source: dict[str, Any], destination: dict[str, Any],
+                         allow_null_overrides: bool = True) -> dict[str, Any]:
+        from centaur.redaction import REDACTOR
+        from centaur.startup import check_config_files
+
+        left_alone = [name for name in _ENV_COMPLETES_ONLY
+                      if name in source and name not in destination]
+        if left_alone:
+            logger.info("Environment variables for %s left alone: the config has no such block",
+                        ", ".join(left_alone))
+        source = {key: value for key, value in source.items() if key not in left_alone}
+        merged = original(source, destination, allow_null_overrides)
+        REDACTOR.add_config(merged)
+        check_config_files(merged)
+        return merged
+
+    return deep_merge_dicts
+
+
+# --- config_secrets: freqtrade's sanitising of exported configs, completed -----------------
+
+
+def _patch_config_secrets(module: ModuleType) -> None:
+    original = module.sanitize_config
+    if is_hooked(original):
+        return
+
+    @functools.wraps(original)
+    def sanitize_config(config: dict[str, Any], *, show_sensitive: bool = False):
+        from centaur.redaction import redact_tree
+
+        clean = original(config, show_sensitive=show_sensitive)
+        return clean if show_sensitive else redact_tree(clean)
+
+    module.sanitize_config = _mark(sanitize_config)
+    registry.record("exports", ["every secret key and known secret value redacted"])
 
 
 # --- exchange: the suite class for a real ccxt id, opt-in per config ------------------------
@@ -183,10 +234,38 @@ def _patch_api_server(module: ModuleType) -> None:
     registry.record("rest", [f"{PREFIX}/*"])
 
 
+# --- RPC: a forced entry the suite denies says why ------------------------------------------
+
+
+def _patch_rpc(module: ModuleType) -> None:
+    rpc_class = module.RPC
+    original = rpc_class._rpc_force_entry
+    if is_hooked(original):
+        return
+    from centaur.plugins import operator
+
+    @functools.wraps(original)
+    def _rpc_force_entry(self, pair: str, *args, **kwargs):
+        operator.forget_denial(self._freqtrade, pair)
+        try:
+            return original(self, pair, *args, **kwargs)
+        except module.RPCException as err:
+            message = operator.denied_entry_message(self._freqtrade, pair, str(err))
+            if message == str(err):
+                raise
+            raise module.RPCException(message) from err
+
+    rpc_class._rpc_force_entry = _mark(_rpc_force_entry)
+    registry.record("rpc", ["forced entries answer with the denial's reason code"])
+
+
 _PATCHES = {
     targets.CONFIGURATION: _patch_configuration,
+    targets.CONFIG_SECRETS: _patch_config_secrets,
     targets.EXCHANGE_RESOLVER: _patch_exchange_resolver,
     targets.PROTECTION_RESOLVER: _patch_protection_resolver,
     targets.TELEGRAM: _patch_telegram,
     targets.API_SERVER: _patch_api_server,
+    targets.DATA_HANDLER: data_hook.patch_data_handler,
+    targets.RPC: _patch_rpc,
 }

@@ -55,6 +55,11 @@ def resume(request: ResumeRequest, rpc: Any = Depends(_rpc_optional)) -> dict[st
     return _call(lambda: operator.resume(rpc, "REST API", request.include_timed))
 
 
+@router.post("/state/reset")
+def state_reset(rpc: Any = Depends(_rpc_optional)) -> dict[str, Any]:
+    return _call(lambda: operator.state_reset(rpc, "REST API"))
+
+
 @router.get("/interventions")
 def interventions(rpc: Any = Depends(_rpc_optional)) -> list[dict[str, Any]]:
     return _call(lambda: operator.interventions(rpc))

@@ -24,14 +24,20 @@ PROTECTION_RESOLVER = "freqtrade.resolvers.protection_resolver"
 TELEGRAM = "freqtrade.rpc.telegram"
 API_SERVER = "freqtrade.rpc.api_server.webserver"
 CONFIGURATION = "freqtrade.configuration.configuration"
+DATA_HANDLER = "freqtrade.data.history.datahandlers.idatahandler"
+CONFIG_SECRETS = "freqtrade.configuration.config_secrets"
+RPC = "freqtrade.rpc.rpc"
 
 # Modules whose import triggers the suite's registration (see bootstrap.py).
 WATCHED_MODULES: tuple[str, ...] = (
+    CONFIG_SECRETS,
     CONFIGURATION,
     EXCHANGE_RESOLVER,
     PROTECTION_RESOLVER,
     TELEGRAM,
     API_SERVER,
+    DATA_HANDLER,
+    RPC,
 )
 
 PINNED: tuple[PinnedName, ...] = (
@@ -114,6 +120,26 @@ PINNED: tuple[PinnedName, ...] = (
         "wrapped so that the config file's `datadir` key is honoured (2026.9 reads only --datadir)",
     ),
     PinnedName(
+        CONFIGURATION,
+        "deep_merge_dicts",
+        ("source", "destination", "allow_null_overrides"),
+        "wrapped (its one call merges the environment into the config): env-only api_server / "
+        "telegram blocks left alone, secrets handed to the redaction layer, files checked",
+    ),
+    PinnedName(
+        RPC,
+        "RPC._rpc_force_entry",
+        None,  # (self, pair, price, *, order_type, order_side, stake_amount, enter_tag, ...)
+        "wrapped so a forced entry the suite denies answers with the denial's reason code "
+        "(REST / FreqUI toast / Telegram) instead of a bare 'Failed to enter position'",
+    ),
+    PinnedName(
+        CONFIG_SECRETS,
+        "sanitize_config",
+        ("config", "show_sensitive"),
+        "wrapped so exported configs (backtest zip, show-config) redact every secret",
+    ),
+    PinnedName(
         "freqtrade.exchange.exchange",
         "Exchange._async_get_candle_history",
         None,  # wrapped by freqtrade's retrier_async: (*args, **kwargs); see the dry-run test
@@ -160,5 +186,11 @@ PINNED: tuple[PinnedName, ...] = (
         "Exchange.combine_funding_and_mark",
         ("funding_rates", "mark_rates", "futures_funding_rate"),
         "funding alignment check relies on its inner join of funding rows with mark candles",
+    ),
+    PinnedName(
+        DATA_HANDLER,
+        "clean_ohlcv_dataframe",
+        ("dataframe", "timeframe", "pair", "fill_missing", "drop_incomplete", "candle_type"),
+        "wrapped: ohlcv_load hands it the raw frame from disk; the candle checks run first",
     ),
 )

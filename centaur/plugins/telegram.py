@@ -61,6 +61,10 @@ async def _resume(telegram: Any, update: Any, context: Any) -> None:
                                                  include_timed))
 
 
+async def _state_reset(telegram: Any, update: Any, context: Any) -> None:
+    await _run(telegram, lambda: operator.state_reset(telegram._rpc, _operator_name(update)))
+
+
 async def _interventions(telegram: Any, update: Any, context: Any) -> None:
     await _run(telegram, lambda: operator.interventions(telegram._rpc))
 
@@ -77,6 +81,7 @@ _HANDLERS: dict[str, Handler] = {
     "centaur": _centaur,
     "killswitch": _killswitch,
     "resume": _resume,
+    "state_reset": _state_reset,
     "interventions": _interventions,
     "revoke": _revoke,
 }

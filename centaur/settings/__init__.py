@@ -14,7 +14,9 @@ from typing import Any
 from freqtrade.exceptions import OperationalException
 from pydantic import BaseModel, Field, ValidationError
 
+from centaur.redaction import redact_tree
 from centaur.settings.base import Section
+from centaur.settings.data import DataSettings
 from centaur.settings.ensemble import EnsembleSettings
 from centaur.settings.exchange import ExchangeSettings
 from centaur.settings.llm import LlmSettings
@@ -35,6 +37,7 @@ class CentaurSettings(Section):
     models: ModelsSettings = Field(default_factory=ModelsSettings)
     ensemble: EnsembleSettings = Field(default_factory=EnsembleSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
 
 
 class CentaurConfigError(OperationalException):
@@ -77,7 +80,7 @@ def _describe(error: dict[str, Any]) -> str:
     default = _field_default(CentaurSettings, loc)
     hint = f" (default: {default!r})" if default is not _MISSING else ""
     secret_like = any(word in key.lower() for word in ("key", "secret", "token", "password"))
-    got = "<redacted>" if secret_like else repr(error.get("input"))
+    got = "<redacted>" if secret_like else repr(redact_tree(error.get("input")))
     return (
         f"{key}: {error['msg']}, got {got}. "
         f"Fix: correct the value or remove the key to use the default{hint}."
