@@ -58,12 +58,17 @@ def test_watched_modules_are_hooked_in_a_fresh_interpreter():
         "from freqtrade.rpc.telegram import Telegram as T\n"
         "from freqtrade.rpc.api_server.webserver import ApiServer as A\n"
         "import freqtrade.configuration.configuration as C\n"
+        "import freqtrade.configuration.config_secrets as S\n"
+        "import freqtrade.data.history.datahandlers.idatahandler as D\n"
+        "from freqtrade.rpc import RPC as R\n"
+        "from freqtrade.configuration import sanitize_config\n"
         "h = lambda f: bool(getattr(f, '__centaur_hook__', False))\n"
         "print(json.dumps([h(E.load_exchange), h(P.load_protection), h(T._init_telegram_app),"
-        " h(A.configure_app), h(C.create_datadir)]))\n"
+        " h(A.configure_app), h(C.create_datadir), h(C.deep_merge_dicts), h(S.sanitize_config),"
+        " h(sanitize_config), h(D.clean_ohlcv_dataframe), h(R._rpc_force_entry)]))\n"
     )
     hooked = _run_python(code, {})
-    assert hooked == [True, True, True, True, True]
+    assert hooked == [True] * 10
 
 
 def test_off_switch_leaves_freqtrade_untouched():
