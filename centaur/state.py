@@ -22,6 +22,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from contextlib import closing
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -105,7 +106,7 @@ class StateStore:
         if file.stat().st_size == 0:
             return StoreHealth.EMPTY
         try:
-            with sqlite3.connect(file) as probe:
+            with closing(sqlite3.connect(file)) as probe:
                 version = _schema_version(probe)
                 if version > SCHEMA_VERSION:
                     raise sqlite3.DatabaseError(f"schema version {version} is newer than this "
@@ -198,9 +199,14 @@ class StateStore:
         if self.path == MEMORY:
             return None
         target = f"{self.path}.bak"
-        with self._lock, sqlite3.connect(target) as copy:
+        with self._lock, closing(sqlite3.connect(target)) as copy:
             self._db.backup(copy)
         return target
+
+    def backup_path(self) -> str | None:
+        """The backup ``backup()`` wrote, if there is one."""
+        target = f"{self.path}.bak"
+        return target if self.path != MEMORY and Path(target).is_file() else None
 
     def close(self) -> None:
         with self._lock:

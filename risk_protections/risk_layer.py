@@ -20,7 +20,6 @@ import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -145,15 +144,13 @@ class RiskLayer(CentaurStrategy):
         if verdict.allowed:
             store.backup()  # the last state checked good
             return state
-        self._risk_state = ts.RiskState()
         halt = ts.Halt(verdict.reason, now, None, verdict.detail, False)
         state, added = ts.with_halt(state, halt, now)
         if added:
             PairLocks.lock_pair("*", now + _FOREVER, halt.lock_reason, now=now)
-        backup = f"{store.path}.bak" if Path(f"{store.path}.bak").is_file() else None
         self.events.emit(OperatorEvent(now, Severity.CRITICAL, verdict.reason,
                                        f"{verdict.detail}. Trading is HALTED. "
-                                       f"{integrity.fix_text(store.path, backup)}"))
+                                       f"{integrity.fix_text(store.path, store.backup_path())}"))
         self._risk_state = state
         store.put(_STATE_NS, _STATE_KEY, ts.to_json(state))
         return state
@@ -257,7 +254,7 @@ class RiskLayer(CentaurStrategy):
                 f"the lock of halt [{halt.source}] was removed outside the suite; re-asserted. "
                 "Fix: /resume (Telegram) or POST /api/v1/centaur/resume ends the halt and its "
                 "lock together" + (" - /state_reset for a state halt"
-                                   if halt.source in integrity.STATE_HALTS else "")))
+                                   if halt.source in ts.STATE_HALTS else "")))
 
     @staticmethod
     def _suite_locks(now: datetime) -> list[integrity.SuiteLock]:
@@ -276,6 +273,9 @@ class RiskLayer(CentaurStrategy):
 
     def forget_denial(self, pair: str) -> None:
         self._last_denials.pop(pair, None)
+
+    def active_halt_reasons(self, now: datetime) -> list[str]:
+        return [h.lock_reason for h in self._risk_state.active_halts(now)]
 
     def _evaluate_breakers(self, now: datetime) -> None:
         settings = self._risk_settings.breakers
@@ -352,10 +352,10 @@ class RiskLayer(CentaurStrategy):
         """The operator's explicit fresh start after STATE_LOST / STATE_CORRUPT: the state
         halts end (with their locks); the other halts stay until /resume or their time."""
         with self._risk_lock:
-            cleared = [h for h in self._risk_state.halts if h.source in integrity.STATE_HALTS]
+            cleared = [h for h in self._risk_state.halts if h.source in ts.STATE_HALTS]
             state = replace(self._risk_state, halts=tuple(
                 h for h in self._risk_state.halts if h not in cleared))
-            self._unlock(set(integrity.STATE_HALTS), now)
+            self._unlock(set(ts.STATE_HALTS), now)
             self._save_risk_state(state)
             backup = self.centaur_state.backup()
         self.events.emit(OperatorEvent(

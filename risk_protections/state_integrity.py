@@ -22,7 +22,6 @@ from risk_protections import trading_state as ts
 # The codes a suite halt can carry (its freqtrade lock reason starts with "[CODE]").
 HALT_CODES = (ReasonCode.DAILY_DRAWDOWN, ReasonCode.MAX_DRAWDOWN, ReasonCode.EXCHANGE_ERROR_RATE,
               ReasonCode.KILL_SWITCH, ReasonCode.STATE_LOST, ReasonCode.STATE_CORRUPT)
-STATE_HALTS = ts.STATE_HALTS
 FLATTENING = frozenset({ReasonCode.DAILY_DRAWDOWN, ReasonCode.KILL_SWITCH})
 OPEN_ENDED_AFTER = timedelta(days=365)  # a lock this long is "until the operator resumes"
 

@@ -16,6 +16,7 @@ import pytest
 from centaur.redaction import REDACTED, Redactor
 from centaur.settings import CentaurConfigError, settings_from
 from tests.support.freqtrade_run import backtest, run_freqtrade, write_config
+from tests.support.paths import TEST_STRATEGIES
 
 
 PLANTED = {
@@ -71,6 +72,22 @@ def test_a_backtest_with_the_readme_dotenv_runs_and_leaks_nothing(tmp_path):
     assert _leaks(texts, list(PLANTED.values())) == []
     exported = next(t for n, t in texts.items() if n.endswith("_config.json"))
     assert REDACTED in exported
+
+
+def test_a_hyperopt_with_the_dotenv_leaks_nothing(tmp_path):
+    env = _dotenv(tmp_path, {**PLANTED, **EXAMPLE_EMPTIES})
+    config = write_config(tmp_path, "backtest.json", {
+        "exchange": {"pair_whitelist": ["BTC/USDT:USDT"]}, "max_open_trades": 1})
+    process = run_freqtrade(
+        ["hyperopt", "-c", str(config), "--strategy", "LossStreakScenario", "--strategy-path",
+         str(TEST_STRATEGIES), "--timerange", "20250301-20250304", "--spaces", "buy",
+         "--epochs", "3", "-j", "1", "--random-state", "3", "--hyperopt-loss",
+         "SharpeHyperOptLoss", "--min-trades", "1", "--disable-param-export"], env=env)
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    texts = _artefact_texts(tmp_path)
+    assert any(name.endswith(".fthypt") for name in texts), "hyperopt wrote its results"
+    texts["stdout"], texts["stderr"] = process.stdout, process.stderr
+    assert _leaks(texts, list(PLANTED.values())) == []
 
 
 @pytest.mark.parametrize("block", ["ccxt_config", "ccxt_async_config"])

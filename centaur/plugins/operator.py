@@ -62,7 +62,7 @@ def resume(rpc: Any, by: str, include_timed: bool = False, now: datetime | None 
     strategy = _strategy(rpc)
     cleared = strategy.resume(now, by, include_timed)
     return {"cleared": [h.lock_reason for h in cleared],
-            "still_halted": [h.lock_reason for h in strategy._risk_state.active_halts(now)]}
+            "still_halted": strategy.active_halt_reasons(now)}
 
 
 def state_reset(rpc: Any, by: str, now: datetime | None = None) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def state_reset(rpc: Any, by: str, now: datetime | None = None) -> dict[str, Any
     strategy = _strategy(rpc)
     cleared = strategy.state_reset(now, by)
     return {"cleared": [h.lock_reason for h in cleared],
-            "still_halted": [h.lock_reason for h in strategy._risk_state.active_halts(now)]}
+            "still_halted": strategy.active_halt_reasons(now)}
 
 
 def denied_entry_message(bot: Any, pair: str, message: str) -> str:
