@@ -281,6 +281,10 @@ class RiskLayer(CentaurStrategy):
         settings = self._risk_settings.breakers
         equity = self._equity_usd(now)
         state = ts.expired_removed(self._risk_state, now)
+        ended = {h.source for h in self._risk_state.halts if h not in state.halts}
+        if ended and self.config.get("runmode") in _LIVE_MODES:
+            # freqtrade ends a lock at the candle after the halt's end: the halt is the truth
+            self._unlock(ended, now)
         day = roll_day(state.day, now, equity)
         peak = max(state.peak_equity_usd or equity, equity)
         state = replace(state, day=day, peak_equity_usd=peak)
