@@ -22,7 +22,7 @@ from freqtrade_client import FtRestClient
 from centaur.venue.server import running_venue
 from centaur.venue.state import VenueSettings
 from tests.fakes.telegram_bot_api import start_fake_bot_api
-from tests.support.freqtrade_run import load_project_config, write_config
+from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS, TEST_STRATEGIES
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 
@@ -44,12 +44,10 @@ ENV = {
 @contextmanager
 def dry_run_bot(directory, venue, overrides: dict, telegram_url: str | None = None):
     """A ``freqtrade trade`` process on config/dry-run.json, pointed at ``venue``."""
-    urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
     api_port = free_port()
     config = write_config(directory, "dry-run.json", {
         "db_url": f"sqlite:///{directory / 'dry-run.sqlite'}",
-        "exchange": {"ccxt_config": {"urls": {"api": {
-            name: url.replace("http://127.0.0.1:8765", venue.url) for name, url in urls.items()}}}},
+        "exchange": {"ccxt_config": venue_ccxt_config(venue.url)},
         "api_server": {"listen_port": api_port},
         "telegram": {"enabled": telegram_url is not None},
         "centaur": {"telegram": {"base_url": telegram_url}},

@@ -15,7 +15,7 @@ from freqtrade_client import FtRestClient
 from centaur.venue.server import running_venue
 from centaur.venue.state import VenueSettings
 from strategies.signals import REGISTRY
-from tests.support.freqtrade_run import load_project_config, write_config
+from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 from tests.support.processes import TradeProcess, free_port, wait_until
 
@@ -31,13 +31,10 @@ def bot(tmp_path_factory):
     api_port = free_port()
     settings = VenueSettings(datadir=BINANCE_DATA, recordings_dir=RECORDINGS, anchor=ANCHOR)
     with running_venue(settings) as venue:
-        urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
         config = write_config(directory, "dry-run.json", {
             "db_url": f"sqlite:///{directory / 'dry-run.sqlite'}",
             "exchange": {"pair_whitelist": [PAIR, "ETH/USDT:USDT"],
-                         "ccxt_config": {"urls": {"api": {
-                             name: url.replace("http://127.0.0.1:8765", venue.url)
-                             for name, url in urls.items()}}}},
+                         "ccxt_config": venue_ccxt_config(venue.url)},
             "api_server": {"listen_port": api_port},
         })
         process = TradeProcess(config, directory / "freqtrade.log", env={

@@ -21,7 +21,7 @@ from freqtrade_client import FtRestClient
 from centaur.venue.server import running_venue
 from centaur.venue.state import VenueSettings
 from tests.fakes.telegram_bot_api import start_fake_bot_api
-from tests.support.freqtrade_run import load_project_config, write_config
+from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 
@@ -53,12 +53,9 @@ def setup(tmp_path_factory):
     api_port = free_port()
     telegram, stop_telegram = start_fake_bot_api(TOKEN)
     with running_venue(settings) as venue:
-        urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
         config = write_config(directory, "dry-run.json", {
             "db_url": f"sqlite:///{directory / 'risk-live.sqlite'}",
-            "exchange": {"ccxt_config": {"urls": {"api": {
-                name: url.replace("http://127.0.0.1:8765", venue.url)
-                for name, url in urls.items()}}}},
+            "exchange": {"ccxt_config": venue_ccxt_config(venue.url)},
             "api_server": {"listen_port": api_port},
             "telegram": {"enabled": True},
             "centaur": {"telegram": {"base_url": telegram.url},

@@ -22,7 +22,7 @@ from freqtrade_client import FtRestClient
 from centaur.state import StateStore
 from centaur.venue.server import running_venue
 from centaur.venue.state import VenueSettings
-from tests.support.freqtrade_run import load_project_config, write_config
+from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 
@@ -41,12 +41,9 @@ def bot(tmp_path_factory):
                              anchor=datetime(2025, 6, 10, 12, tzinfo=UTC))
     api_port = free_port()
     with running_venue(settings) as venue:
-        urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
         config = write_config(directory, "dry-run.json", {
             "db_url": f"sqlite:///{directory / 'bot.sqlite'}",
-            "exchange": {"ccxt_config": {"urls": {"api": {
-                name: url.replace("http://127.0.0.1:8765", venue.url)
-                for name, url in urls.items()}}}},
+            "exchange": {"ccxt_config": venue_ccxt_config(venue.url)},
             "api_server": {"listen_port": api_port},
         })
         yield {"config": config, "directory": directory, "api_port": api_port,

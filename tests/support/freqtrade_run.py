@@ -33,6 +33,13 @@ def load_project_config(name: str) -> dict[str, Any]:
     return json.loads((PROJECT_ROOT / "config" / name).read_text())
 
 
+def venue_ccxt_config(venue_url: str) -> dict[str, Any]:
+    """``exchange.ccxt_config`` of config/dry-run.json pointed at a local venue's URL."""
+    urls = load_project_config("dry-run.json")["exchange"]["ccxt_config"]["urls"]["api"]
+    return {"urls": {"api": {name: url.replace("http://127.0.0.1:8765", venue_url)
+                             for name, url in urls.items()}}}
+
+
 def write_config(directory: Path, base: str, overrides: dict[str, Any] | None = None,
                  name: str = "config.json", freqai: bool = False) -> Path:
     """A project config with absolute data paths (tests run from any cwd) and overrides.
