@@ -139,12 +139,15 @@ class StateStore:
         return db
 
     def _decode(self, namespace: str, key: str, value: str, checksum: str | None) -> Any:
+        fix = (f"Fix: stop the bot, then restore {self.path}.bak over it or move it aside "
+               "(the bot then starts HALTED, STATE_LOST, until /state_reset)")
         if checksum != _checksum(value):
-            raise StateCorrupt(f"{self.path}: {namespace}/{key} fails its checksum")
+            raise StateCorrupt(f"{self.path}: {namespace}/{key} fails its checksum. {fix}")
         try:
             return json.loads(value)
         except json.JSONDecodeError as err:
-            raise StateCorrupt(f"{self.path}: {namespace}/{key} is not JSON ({err})") from err
+            raise StateCorrupt(f"{self.path}: {namespace}/{key} is not JSON ({err}). {fix}"
+                               ) from err
 
     def get(self, namespace: str, key: str, default: Any = None) -> Any:
         with self._lock:
