@@ -113,6 +113,17 @@ def test_a_partial_api_server_block_with_a_password_is_refused_without_echo(tmp_
     assert planted not in output
 
 
+def test_a_schema_error_exits_2_and_its_dump_masks_the_environment_secrets(tmp_path):
+    # a partial api_server block (no `enabled`): freqtrade dumps the block, env values merged
+    config = write_config(tmp_path, "backtest.json", {"api_server": {"listen_port": 8080}})
+    process = run_freqtrade(["backtesting", "-c", str(config), "--timerange", "20250301-20250302"],
+                            env=_dotenv(tmp_path, {**PLANTED, **EXAMPLE_EMPTIES}))
+    output = " ".join((process.stdout + process.stderr).split())
+    assert process.returncode == 2
+    assert "Invalid freqtrade configuration: 'enabled' is a required property" in output
+    assert _leaks({"output": output}, list(PLANTED.values())) == []
+
+
 def test_show_config_redacts_the_suite_secrets(tmp_path):
     env = _dotenv(tmp_path, PLANTED)
     config = write_config(tmp_path, "dry-run.json")

@@ -104,6 +104,33 @@ def _environment_merge(original: Any) -> Any:
     return deep_merge_dicts
 
 
+# --- config_validation: a schema error in a suite config is a failed start --------------
+
+
+def _patch_config_validation(module: ModuleType) -> None:
+    original = module.validate_config_schema
+    if is_hooked(original):
+        return
+
+    @functools.wraps(original)
+    def validate_config_schema(conf: dict[str, Any], preliminary: bool = False):
+        from freqtrade.exceptions import ConfigurationError
+
+        from centaur.settings import CONFIG_KEY, CentaurConfigError
+
+        try:
+            return original(conf, preliminary=preliminary)
+        except ConfigurationError as err:
+            if CONFIG_KEY not in conf:
+                raise
+            raise CentaurConfigError(  # freqtrade exits 0 on its ConfigurationError; this is 2
+                f"Invalid freqtrade configuration: {err}. Fix: complete or remove the block "
+                "named in the 'Invalid configuration' line above (secrets masked there).") from None
+
+    module.validate_config_schema = _mark(validate_config_schema)
+    registry.record("validation", ["schema errors in suite configs exit with status 2"])
+
+
 # --- config_secrets: freqtrade's sanitising of exported configs, completed -----------------
 
 
@@ -268,4 +295,5 @@ _PATCHES = {
     targets.API_SERVER: _patch_api_server,
     targets.DATA_HANDLER: data_hook.patch_data_handler,
     targets.RPC: _patch_rpc,
+    targets.CONFIG_VALIDATION: _patch_config_validation,
 }

@@ -27,6 +27,7 @@ CONFIGURATION = "freqtrade.configuration.configuration"
 DATA_HANDLER = "freqtrade.data.history.datahandlers.idatahandler"
 CONFIG_SECRETS = "freqtrade.configuration.config_secrets"
 RPC = "freqtrade.rpc.rpc"
+CONFIG_VALIDATION = "freqtrade.configuration.config_validation"
 
 # Modules whose import triggers the suite's registration (see bootstrap.py).
 WATCHED_MODULES: tuple[str, ...] = (
@@ -38,6 +39,7 @@ WATCHED_MODULES: tuple[str, ...] = (
     API_SERVER,
     DATA_HANDLER,
     RPC,
+    CONFIG_VALIDATION,
 )
 
 PINNED: tuple[PinnedName, ...] = (
@@ -132,6 +134,13 @@ PINNED: tuple[PinnedName, ...] = (
         None,  # (self, pair, price, *, order_type, order_side, stake_amount, enter_tag, ...)
         "wrapped so a forced entry the suite denies answers with the denial's reason code "
         "(REST / FreqUI toast / Telegram) instead of a bare 'Failed to enter position'",
+    ),
+    PinnedName(
+        CONFIG_VALIDATION,
+        "validate_config_schema",
+        ("conf", "preliminary"),
+        "wrapped so a schema error in a suite config exits with status 2 (freqtrade's own "
+        "ConfigurationError path exits 0)",
     ),
     PinnedName(
         CONFIG_SECRETS,
