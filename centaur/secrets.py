@@ -54,8 +54,7 @@ def load_dotenv_file(environ: dict[str, str] | None = None) -> list[str]:
         if value and name not in target:  # empty: not set (freqtrade would make a block of it)
             target[name] = value
             loaded.append(name)
-    REDACTOR.add_environment({k: v for k, v in values.items() if v})
-    REDACTOR.add_environment(target)
+    REDACTOR.add_environment(values)  # the environment itself was added at interpreter start
     return loaded
 
 

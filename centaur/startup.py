@@ -1,8 +1,10 @@
 """Start-up checks for suite configs (those with a ``centaur`` block), run before trading starts.
 
-Called from the exchange resolver hook, which every freqtrade mode goes through before it
-trades or backtests: a bad ``centaur`` key, a secret in a config file, or a missing secret
-for an enabled feature stops freqtrade with the key and the fix.
+``check_config_files`` runs while freqtrade loads the configuration (the environment merge), before
+freqtrade validates and on error dumps it: a secret written into a config file stops there.
+``check_suite_config`` runs from the exchange resolver hook, which every freqtrade mode goes
+through before it trades or backtests: a bad ``centaur`` key or a missing secret for an enabled
+feature stops freqtrade with the key and the fix.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ def check_config_files(config: dict[str, Any]) -> None:
 def check_suite_config(config: dict[str, Any]) -> None:
     if CONFIG_KEY not in config:
         return
-    settings_from(config)
-    check_no_secrets_in_files(config)
+    settings_from(config)  # config files were checked for secrets when they were loaded
     check_required_secrets(config)
     disable_stale_backtest_cache(config)
 
