@@ -69,19 +69,19 @@ bench-sor: setup
 
 ## report-*: evidence reports; each writes reports/<name>.json and reports/<name>.md
 report-models: setup
-	$(BIN)/python -m freqai_models.report
+	$(BIN)/python -m research.models_report
 
 report-signals: setup
-	$(BIN)/python -m strategies.report
+	$(BIN)/python -m research.signals_report
 
 report-risk: setup
-	$(BIN)/python -m risk_protections.report
+	$(BIN)/python -m research.risk_report
 
 report-veto: setup
-	$(BIN)/python -m centaur.llm.report
+	$(BIN)/python -m research.llm_report
 
 report-sor: setup
-	$(BIN)/python -m sor_exchange.report
+	$(BIN)/python -m research.sor_report
 
 ## llm-serve / llm-stop: the local OpenAI-compatible model server on 127.0.0.1
 llm-serve: setup
@@ -92,7 +92,7 @@ llm-stop: setup
 
 ## venues: three local venues (Binance, Bybit, OKX protocols) for config/dry-run-sor.json
 venues: setup
-	$(BIN)/python -m centaur.venue.multi
+	$(BIN)/python -m dev_tools.venue.multi
 
 ## venue: the local Binance-protocol venue for offline dry-runs (dev/test tool)
 venue: setup

@@ -5,7 +5,7 @@
 2. Warm cache: the same decisions again in ``record`` mode (answered from the record).
 3. Replay: the same decisions in ``replay`` mode.
 4. ``cached_decision_ms``: the veto's share of ``confirm_trade_entry`` on a real
-   ``CentaurEnsemble`` instance once the opinion exists (a dict read), p50 over many reads.
+   veto gate once the opinion exists (a dict read), p50 over many reads.
 5. ``replay_ratio``: ``freqtrade backtesting`` of CentaurEnsemble in ``replay`` mode against the
    same backtest with the LLM off, same pairs, timerange and data, interleaved, best of
    ``--repeat``. The replay runs the full path for every entry signal of the period (market
@@ -31,15 +31,15 @@ import pandas as pd
 from freqtrade.enums import CandleType, RunMode
 
 from bench.common import PROJECT_ROOT, timed_backtest, write_result
-from centaur.llm import server
-from centaur.llm.client import LlmClient
-from centaur.llm.consultant import Consultant
-from centaur.llm.market_state import MarketState, add_market_features
-from centaur.llm.news import news_source
-from centaur.llm.prompt import TradeProposal
-from centaur.llm.runtime import open_runtime
-from centaur.llm.store import DecisionStore
-from centaur.llm.veto import VetoEngine
+from llm_layer import server
+from llm_layer.client import LlmClient
+from llm_layer.consultant import Consultant
+from llm_layer.market_state import MarketState, add_market_features
+from llm_layer.news import news_source
+from llm_layer.prompt import TradeProposal
+from llm_layer.runtime import open_runtime
+from llm_layer.store import DecisionStore
+from llm_layer.veto import VetoEngine
 from centaur.settings import settings_from
 from centaur.settings.llm import LlmSettings
 
@@ -116,24 +116,32 @@ def decision_latencies(count: int, work: Path) -> dict:
 
 
 def cached_decision_ms(work: Path, reads: int = 20_000) -> dict:
-    """The veto's read in confirm_trade_entry on a real strategy instance."""
-    from strategies.CentaurEnsemble import CentaurEnsemble
+    """The veto gate's read in confirm_trade_entry (the opinion decided before the period)."""
+    from centaur.events import EventSink
+    from centaur.pipeline import EntryProposal, EntryRequest
+    from centaur.state import StateStore
+    from llm_layer.runtime import RuntimeHandle
+    from llm_layer.veto_gate import LlmVetoGate
 
     config = json.loads((PROJECT_ROOT / "config" / "backtest.json").read_text())
     config |= {"runmode": RunMode.BACKTEST, "candle_type_def": CandleType.FUTURES,
                "user_data_dir": str(work / "user_data")}
     config["centaur"]["llm"] = {"mode": "replay", "store_path": str(work / "read.sqlite")}
-    strategy = CentaurEnsemble(config)
-    strategy.centaur = settings_from(config)
-    strategy._llm_runtime = open_runtime(config, strategy.centaur.llm)
+    handle = RuntimeHandle(config, settings_from(config).llm)
+    gate = LlmVetoGate(handle, EventSink(StateStore()), "5m", None, False,
+                       book_skew=lambda pair: None)
     now = datetime(2026, 2, 6, 12, 5, tzinfo=UTC)
-    strategy._veto_decisions = {("BTC/USDT:USDT", "long", now): _engine(
-        "replay", "http://127.0.0.1:9/v1", work / "read.sqlite").decide(*_cases(1)[0])}
+    gate._period[("BTC/USDT:USDT", "long", now)] = _engine(
+        "replay", "http://127.0.0.1:9/v1", work / "read.sqlite").decide(*_cases(1)[0])
+    proposal = EntryProposal("BTC/USDT:USDT", "long", "entry", (), 1.0, None,
+                             now - timedelta(minutes=5), now)
+    request = EntryRequest(now + timedelta(seconds=30), 1.0)
     samples = []
     for _ in range(reads):
         started = time.perf_counter_ns()
-        strategy._veto_verdict("BTC/USDT:USDT", "long", now + timedelta(seconds=30))
+        gate.at_confirm(proposal, request)
         samples.append((time.perf_counter_ns() - started) / 1e6)
+    handle.close()
     return {"p50": round(float(np.percentile(samples, 50)), 5),
             "p95": round(float(np.percentile(samples, 95)), 5), "n": reads}
 

@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import PROJECT_ROOT, write_result
-from centaur.venue.clients import ccxt_urls
-from centaur.venue.recorded_books import rest_depth
-from centaur.venue.server import running_venues
-from centaur.venue.state import VenueSettings
+from dev_tools.venue.clients import ccxt_urls
+from dev_tools.venue.recorded_books import rest_depth
+from dev_tools.venue.server import running_venues
+from dev_tools.venue.state import VenueSettings
 from sor_exchange.book import VenueBook, VenueTerms
 from sor_exchange.optimum import lp_optimum
 from sor_exchange.router import plan_route

@@ -55,6 +55,8 @@ class ReasonCode(StrEnum):
     CHANDELIER_STOP = "CHANDELIER_STOP"
     TIME_EXIT = "TIME_EXIT"
     TAKE_PROFIT = "TAKE_PROFIT"
+    ENSEMBLE_REVERSAL = "ENSEMBLE_REVERSAL"  # the ensemble's score crossed to the other side
+    VOTER_EXIT = "VOTER_EXIT"  # the entry's own voters called their exits (tag: + voters)
     # models
     DRIFT_BLOCK = "DRIFT_BLOCK"
     DRIFT_PSI = "DRIFT_PSI"

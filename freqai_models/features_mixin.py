@@ -25,7 +25,7 @@ from freqai_models.features import compute_features
 from freqai_models.labels import forward_log_return
 from freqai_models.pair_features import PairInputs
 from freqai_models.universe import resolve_universe
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 REGRESSION_TARGET = "&-fwd_logret_4h"

@@ -5,18 +5,10 @@ The pause at the longer streak is the freqtrade protection ``LossStreakGuard``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from centaur.decision import Decision, ReasonCode
+from centaur.trade_stats import consecutive_losses
 
-
-def consecutive_losses(profits_oldest_first: Sequence[float]) -> int:
-    count = 0
-    for profit in reversed(profits_oldest_first):
-        if profit >= 0:
-            break
-        count += 1
-    return count
+__all__ = ["consecutive_losses", "loss_streak_scale"]
 
 
 def loss_streak_scale(losses: int, reduce_after: int, reduce_factor: float) -> Decision:

@@ -14,6 +14,7 @@ from freqtrade.plugins.protections import IProtection, ProtectionReturn
 from pydantic import Field
 
 from centaur.decision import Decision, ReasonCode
+from centaur.trade_stats import consecutive_losses
 from centaur.settings.base import Section
 from risk_protections.protection_settings import parse_protection_settings
 
@@ -45,7 +46,7 @@ def loss_streak_decision(
     event that caused it.
     """
     recent = sorted(trades, key=lambda t: t.close_date, reverse=True)[:max_losses]
-    if len(recent) < max_losses or any(t.profit_ratio >= 0 for t in recent):
+    if consecutive_losses([t.profit_ratio for t in reversed(recent)]) < max_losses:
         return Decision.allow()
     last_loss = recent[0].close_date
     return Decision(

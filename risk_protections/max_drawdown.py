@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from centaur.decision import Decision, ReasonCode
+from centaur.trade_stats import drawdown_ratio
 
-
-def drawdown_ratio(peak_equity_usd: float, equity_usd: float) -> float:
-    return max(0.0, 1.0 - equity_usd / peak_equity_usd) if peak_equity_usd > 0 else 0.0
+__all__ = ["drawdown_ratio", "max_drawdown_decision"]
 
 
 def max_drawdown_decision(peak_equity_usd: float, equity_usd: float, limit_ratio: float

@@ -7,7 +7,7 @@ from freqtrade.exchange import Binance
 from centaur.funding import FundingAlignmentMixin
 from centaur.offline.markets import OfflineMarketsMixin
 from centaur.settings import settings_from
-from risk_protections.exchange_health import ExchangeHealthMixin
+from centaur.exchange_health import ExchangeHealthMixin
 from sor_exchange.routed import RoutedExchangeMixin
 from sor_exchange.spot_candles import SpotCandlesInFuturesMixin
 
@@ -20,7 +20,7 @@ class CentaurBinance(ExchangeHealthMixin, FundingAlignmentMixin, OfflineMarketsM
     """Binance kept as freqtrade's exchange (markets, data, precision) plus the suite's layers.
 
     Selected instead of freqtrade's ``Binance`` only when the config opts in through
-    ``centaur.exchange``; see ``centaur.plugins.hooks``. With ``centaur.exchange.router`` on
+    ``centaur.exchange``; see ``centaur_plugins.hooks``. With ``centaur.exchange.router`` on
     and extra venues configured, orders are routed across venues (``sor_exchange.routed``).
     Failures on the order path are recorded for the risk layer's error-rate breaker
     (``risk_protections.exchange_health``).

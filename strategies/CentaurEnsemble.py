@@ -1,25 +1,23 @@
-"""CentaurEnsemble: the flagship futures strategy - the signal core under the suite's layers.
+"""CentaurEnsemble: the flagship futures strategy - the ensemble of signals through the entry
+pipeline (``strategies.pipeline_strategy``).
 
-Class order is the chain of command, top to bottom: the LLM circuit breaker and veto see an
-entry only after everything below allowed it; the risk layer sizes every entry (with the
-veto's ``reduce`` as an external scale), applies the breaker's interventions and has the last
-word; the models layer adds the FreqAI ranker, GARCH, regime and the drift gate beneath the
-ensemble of signals. Each layer has its switch: ``centaur.llm.mode``, ``centaur.risk.enabled``,
-``freqai.enabled``, ``centaur.ensemble``.
+Two bases: ``SignalParameters`` (generated from the signal registry: every signal's hyperopt
+parameters, the vote thresholds, the 1h columns) and the shell that runs the parts - signals,
+models, risk engine, LLM veto and breaker. Each part has its switch: ``centaur.risk.enabled``,
+``centaur.llm.mode``, ``freqai.enabled``, ``centaur.ensemble``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from freqai_models.feature_catalogue import WARMUP_CANDLES
-from freqai_models.models_layer import ModelsLayer
-from risk_protections.llm_circuit_breaker import LlmBreakerMixin
-from risk_protections.risk_layer import RiskLayer
-from strategies.ensemble_core import EnsembleCore
-from strategies.llm_veto import LlmVetoMixin
+from strategies.pipeline_strategy import PipelineStrategy
+from strategies.signals.parameters import PLOT_COLOURS, SignalParameters
 
 
-class CentaurEnsemble(LlmBreakerMixin, LlmVetoMixin, RiskLayer, ModelsLayer, EnsembleCore):
-    """The flagship: the LLM layer over the risk layer over the models and the ensemble."""
+class CentaurEnsemble(SignalParameters, PipelineStrategy):
+    """The flagship: signals vote, the pipeline's gates decide, the risk engine trades."""
 
     INTERFACE_VERSION = 3
     timeframe = "5m"
@@ -27,7 +25,7 @@ class CentaurEnsemble(LlmBreakerMixin, LlmVetoMixin, RiskLayer, ModelsLayer, Ens
     startup_candle_count = WARMUP_CANDLES  # the models' longest feature window settles
     process_only_new_candles = True
 
-    # The outer safety net; the risk layer's custom stoploss sets each trade's hard stop
+    # The outer safety net; the risk engine's custom stoploss sets each trade's hard stop
     # (2 % of price by default) at entry, whatever its leverage.
     stoploss = -0.20
     minimal_roi = {"0": 100}
@@ -35,3 +33,20 @@ class CentaurEnsemble(LlmBreakerMixin, LlmVetoMixin, RiskLayer, ModelsLayer, Ens
     use_exit_signal = True
     order_types = {"entry": "market", "exit": "market", "stoploss": "market",
                    "stoploss_on_exchange": False}
+
+    @property
+    def plot_config(self) -> dict[str, Any]:
+        return {
+            "main_plot": {},
+            "subplots": {
+                "Ensemble": {"ens_score": {"color": "#2b83ba"}},
+                "Regime": {"ens_trending": {"color": "#d7191c", "type": "bar"},
+                           "ens_vol_level": {"color": "#fdae61"}},
+                "Weights": {f"ens_w_{name}": {"color": colour}
+                            for name, colour in PLOT_COLOURS.items()},
+            },
+        }
+
+    def ensemble_rows(self, pair: str):
+        """The pair's last analysed ensemble (score, weights, exit calls per candle)."""
+        return self.signals.rows(pair)

@@ -22,7 +22,7 @@ from freqai_models.feature_catalogue import WARMUP_CANDLES
 from freqai_models.features_mixin import CentaurFeaturesMixin
 from freqai_models.model_columns import DriftEvents, add_model_columns
 from freqai_models.orderbook import add_live_orderbook
-from strategies.centaur_strategy import CentaurStrategy
+from centaur.strategy_base import CentaurStrategy
 
 
 class CentaurRanker(CentaurFeaturesMixin, CentaurStrategy):

@@ -8,7 +8,7 @@ from datetime import datetime
 from freqtrade.persistence import Trade
 from freqtrade.strategy import stoploss_from_open
 
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 class FixedRisk(StrategyMixin):

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from centaur.plugins.targets import PINNED, WATCHED_MODULES, PinnedName
+from centaur_plugins.targets import PINNED, WATCHED_MODULES, PinnedName
 from tests.support.paths import PROJECT_ROOT
 
 

@@ -22,8 +22,8 @@ from centaur.data_checks import (
 )
 from centaur.decision import ReasonCode
 from centaur.funding import FundingAlignmentMixin
-from centaur.plugins import data_hook
-from centaur.plugins.hooks import is_hooked
+from centaur_plugins import data_hook
+from centaur_plugins.hooks import is_hooked
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.settings.data import DataSettings
 from tests.support.freqtrade_run import backtest, run_freqtrade, strategy_path, write_config
@@ -342,11 +342,13 @@ def untouched(tmp_path_factory):
                     extra_args=["--datadir", str(datadir)])
 
 
+@pytest.mark.slow
 def test_an_untouched_copy_of_the_real_data_runs_with_every_pair(untouched):
     assert untouched.process.returncode == 0
     assert len(trades_of(untouched, BTC)) == 4 and len(trades_of(untouched, ETH)) == 4
 
 
+@pytest.mark.slow
 def test_a_duplicated_timestamp_stops_the_backtest_naming_the_pair(tmp_path):
     process, output = failing_run(tmp_path, {
         (ETH, "5m-futures"): lambda f: with_duplicate(f, "2025-03-02 12:00")})
@@ -356,6 +358,7 @@ def test_a_duplicated_timestamp_stops_the_backtest_naming_the_pair(tmp_path):
     assert "BTC/USDT:USDT 5m" not in output
 
 
+@pytest.mark.slow
 def test_six_hours_missing_stop_the_backtest_naming_the_range(tmp_path):
     process, output = failing_run(tmp_path, {
         (BTC, "5m-futures"): lambda f: without(f, "2025-03-03 06:00", "2025-03-03 12:00")})
@@ -364,6 +367,7 @@ def test_six_hours_missing_stop_the_backtest_naming_the_range(tmp_path):
         "2025-03-03 11:55" in output
 
 
+@pytest.mark.slow
 def test_drop_runs_without_the_bad_pair_and_leaves_the_others_unchanged(tmp_path, untouched):
     datadir = make_datadir(tmp_path, {
         (ETH, "5m-futures"): lambda f: with_duplicate(f, "2025-03-02 12:00")})
@@ -378,6 +382,7 @@ def test_drop_runs_without_the_bad_pair_and_leaves_the_others_unchanged(tmp_path
         in output and "pair dropped" in output
 
 
+@pytest.mark.slow
 def test_a_missing_settlement_stops_the_backtest_even_with_drop(tmp_path):
     process, output = failing_run(tmp_path, {
         (ETH, "1h-funding_rate"): lambda f: without(f, "2025-03-02 08:00", "2025-03-02 09:00")},
@@ -387,6 +392,7 @@ def test_a_missing_settlement_stops_the_backtest_even_with_drop(tmp_path):
         "2025-03-02 00:00 to 2025-03-02 16:00" in output
 
 
+@pytest.mark.slow
 def test_a_settlement_off_the_mark_grid_stops_the_backtest_naming_the_pair(tmp_path):
     def late(frame: pd.DataFrame) -> pd.DataFrame:
         frame.loc[frame["date"] == utc("2025-03-02 08:00"), "date"] = utc("2025-03-02 08:30")

@@ -12,13 +12,15 @@ import pandas as pd
 import pytest
 from freqtrade_client import FtRestClient
 
-from centaur.venue.server import running_venue
-from centaur.venue.state import VenueSettings
+from dev_tools.venue.server import running_venue
+from dev_tools.venue.state import VenueSettings
 from strategies.signals import REGISTRY
 from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 from tests.support.processes import TradeProcess, free_port, wait_until
 
+
+pytestmark = pytest.mark.slow
 
 ANCHOR = datetime(2025, 6, 12, 9, tzinfo=UTC)
 PAIR = "BTC/USDT:USDT"

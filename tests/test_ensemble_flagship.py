@@ -19,13 +19,15 @@ from freqtrade.enums import RunMode
 from freqtrade.optimize.backtesting import Backtesting
 
 from centaur.settings.ensemble import EnsembleSettings
-from strategies import attribution
+from research import attribution
 from strategies.CentaurEnsemble import CentaurEnsemble
 from strategies.signal_outcomes import dates_ns
 from strategies.signals import REGISTRY, Family
 from tests.support.freqtrade_run import run_freqtrade, write_config
 from tests.support.paths import PROJECT_ROOT
 
+
+pytestmark = pytest.mark.slow
 
 PAIRS = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT"]
 TIMERANGE = "20250401-20250421"
@@ -70,7 +72,7 @@ def _row(flagship, trade, moment) -> tuple[int, pd.Series]:
 def test_every_entry_is_an_ensemble_vote_tagged_with_its_voters(flagship):
     strategy, trades = flagship["strategy"], flagship["trades"]
     assert len(trades) >= 10
-    names = strategy.signal_names
+    names = strategy.signals.signal_names
     for trade in trades:
         voters = trade["enter_tag"].split("+")
         assert voters == [name for name in REGISTRY if name in voters], trade["enter_tag"]
@@ -107,17 +109,17 @@ def test_the_ranker_abstains_and_several_signals_vote(flagship):
 
 def test_voter_exits_and_reversals_follow_the_signals(flagship):
     reasons = {t["exit_reason"] for t in flagship["trades"]}
-    assert any(r.startswith("exit_") for r in reasons), reasons
+    assert any(r.startswith("VOTER_EXIT ") for r in reasons), reasons
     for trade in flagship["trades"]:
         reason = trade["exit_reason"]
         rows = flagship["strategy"].ensemble_rows(trade["pair"])
-        if reason.startswith("exit_"):
+        if reason.startswith("VOTER_EXIT "):
             index, _ = _row(flagship, trade, trade["close_date"])
-            exiting = reason.removeprefix("exit_").split("+")
+            exiting = reason.removeprefix("VOTER_EXIT ").split("+")
             assert set(exiting) <= set(trade["enter_tag"].split("+")), (reason, trade)
             calls = rows.exit_short if trade["is_short"] else rows.exit_long
             assert all(calls[index, rows.names.index(n)] for n in exiting), (reason, trade)
-        elif reason == "ensemble_reversal":
+        elif reason == "ENSEMBLE_REVERSAL":
             index, _ = _row(flagship, trade, trade["close_date"])
             assert -_side(trade) * rows.score[index] >= DEFAULTS.exit_threshold - 1e-12
 
@@ -128,18 +130,20 @@ def test_the_risk_layer_sizes_with_the_trackers_stats_and_the_score(flagship):
     opened = pd.Timestamp(trade["open_date"]).to_pydatetime()
     strategy.bot_loop_start(current_time=opened)
     voters = tuple(trade["enter_tag"].split("+"))
-    stats = strategy.signal_stats(trade["enter_tag"])
-    times, table = strategy.tracker_ledger.timeline()
+    side = "short" if trade["is_short"] else "long"
+    proposal = strategy._proposal_at(trade["pair"], side, opened, trade["enter_tag"])
+    assert proposal.voters == voters
+    stats = proposal.stats
+    times, table = strategy.signals.tracker_ledger.timeline()
     state = table[np.searchsorted(times, _candle_ns(opened), side="right") - 1]
-    columns = [strategy.signal_names.index(v) for v in voters]
+    columns = [strategy.signals.signal_names.index(v) for v in voters]
     hits, calls = int(state[0, columns].sum()), int(state[1, columns].sum())
     assert stats is not None and stats.samples == calls and stats.win_rate == hits / calls
     rows = strategy.ensemble_rows(trade["pair"])
-    confidence = strategy.signal_confidence(trade["pair"], "short" if trade["is_short"] else
-                                            "long", opened, trade["enter_tag"])
+    confidence = proposal.confidence
     assert confidence == abs(rows.score[rows.index_at(_candle_ns(opened))])
     assert confidence >= DEFAULTS.vote_threshold
-    assert strategy.signal_confidence(trade["pair"], "long", opened, None) == 1.0  # not ours
+    assert strategy._proposal_at(trade["pair"], "long", opened, None).confidence == 1.0  # not ours
 
 
 def test_the_plot_columns_are_in_the_analysed_dataframe(flagship):

@@ -13,6 +13,8 @@ from tests.support.freqtrade_run import run_freqtrade, write_config
 from tests.support.paths import PROJECT_ROOT
 
 
+pytestmark = pytest.mark.slow
+
 TIMERANGE = "20250305-20250312"
 EPOCHS = 5
 

@@ -3,7 +3,7 @@ ensemble is compared to it out of sample (never to the best in hindsight)."""
 
 from __future__ import annotations
 
-from strategies.report import comparison, markdown
+from research.signals_report import comparison, markdown
 
 
 def _run(trades: int, sharpe: float, return_ratio: float = 0.0) -> dict:

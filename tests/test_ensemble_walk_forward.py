@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from strategies.walk_forward import MIN_OOS_SHARPE, MIN_OOS_TO_IS_RATIO, verdict
+from research.walk_forward import MIN_OOS_SHARPE, MIN_OOS_TO_IS_RATIO, verdict
 from tests.support.freqtrade_run import freqtrade_env, write_config
 from tests.support.paths import PROJECT_ROOT
 
@@ -29,12 +29,13 @@ def test_verdict_rule(in_sample, out_of_sample, fit):
     assert MIN_OOS_TO_IS_RATIO == 0.5 and MIN_OOS_SHARPE == 0.3
 
 
+@pytest.mark.slow
 def test_the_command_optimises_in_sample_and_judges_out_of_sample(tmp_path):
     config = write_config(tmp_path, "backtest.json", {
         "exchange": {"pair_whitelist": ["BTC/USDT:USDT", "ETH/USDT:USDT"]}})
     output = tmp_path / "walk_forward"
     process = subprocess.run(
-        [sys.executable, "-m", "strategies.walk_forward", "--in-sample", "20250305-20250312",
+        [sys.executable, "-m", "research.walk_forward", "--in-sample", "20250305-20250312",
          "--out-of-sample", "20250312-20250317", "--epochs", "3", "--jobs", "2",
          "--min-trades", "1",
          "--config", str(config), "--output", str(output)],

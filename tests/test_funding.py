@@ -62,6 +62,7 @@ def flagship(tmp_path_factory):
     return backtest(directory, config, timerange=TIMERANGE)
 
 
+@pytest.mark.slow
 def test_every_settlement_is_charged_once_at_its_rate(scenario):
     longs = [t for t in scenario.trades if not t["is_short"]]
     shorts = [t for t in scenario.trades if t["is_short"]]
@@ -72,6 +73,7 @@ def test_every_settlement_is_charged_once_at_its_rate(scenario):
         assert trade["funding_fees"] == pytest.approx(expected, rel=1e-9), trade["pair"]
 
 
+@pytest.mark.slow
 def test_flagship_backtest_trades_and_is_charged_funding(flagship):
     assert flagship.trades, "the flagship made no trade on two months of real candles"
     spanning = [t for t in flagship.trades if expected_funding(t) != 0]

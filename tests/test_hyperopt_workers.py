@@ -16,6 +16,8 @@ from tests.support.freqtrade_run import run_freqtrade, write_config
 from tests.support.paths import TEST_STRATEGIES
 
 
+pytestmark = pytest.mark.slow
+
 TIMERANGE = "20250301-20250305"
 
 

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from centaur.decision import ReasonCode
 from centaur.events import EventSink, Severity
 from centaur.interventions import InterventionBook, InterventionKind
-from centaur.llm.client import LlmClient
-from centaur.llm.consultant import Consultant
-from centaur.llm.palette import Tool, ToolCall, validate_calls
-from centaur.llm.store import DecisionStore
+from llm_layer.client import LlmClient
+from llm_layer.consultant import Consultant
+from llm_layer.palette import Tool, ToolCall, validate_calls
+from llm_layer.store import DecisionStore
 from centaur.settings.llm import BreakerSettings, LlmSettings
 from centaur.state import StateStore
-from risk_protections.llm_circuit_breaker import (
+from llm_layer.circuit_breaker import (
     CircuitBreaker,
     TradeOutcome,
     current_drawdown,
@@ -145,6 +145,7 @@ def breaker(tmp_path, mode: str, base_url: str, state: StateStore, texts: list[s
 LOSING = [10.0] * 3 + [-5.0] * 6
 
 
+@pytest.mark.slow
 def test_degradation_leads_to_bounded_expiring_interventions(tmp_path, fake):
     state, texts = StateStore(), []
     shell, book, events, store = breaker(tmp_path, "record", fake.url, state, texts)
@@ -169,6 +170,7 @@ def test_degradation_leads_to_bounded_expiring_interventions(tmp_path, fake):
         "BREAKER_ACTION_REJECTED"] * 2
 
 
+@pytest.mark.slow
 def test_the_cooldown_bounds_consultations_and_healthy_trading_never_asks(tmp_path, fake):
     state, texts = StateStore(), []
     shell, *_ = breaker(tmp_path, "record", fake.url, state, texts)
@@ -184,6 +186,7 @@ def test_the_cooldown_bounds_consultations_and_healthy_trading_never_asks(tmp_pa
     assert len(fake.requests) == before
 
 
+@pytest.mark.slow
 def test_the_operator_revokes_and_expiries_are_announced(tmp_path, fake):
     state, texts = StateStore(), []
     shell, book, events, _ = breaker(tmp_path, "record", fake.url, state, texts)
@@ -200,6 +203,7 @@ def test_the_operator_revokes_and_expiries_are_announced(tmp_path, fake):
     assert expired[0]["severity"] == Severity.INFO
 
 
+@pytest.mark.slow
 def test_breaker_answers_replay_without_calls(tmp_path, fake):
     recorded = breaker(tmp_path, "record", fake.url, StateStore(), [])[0].step(
         NOW, len(LOSING), lambda: outcomes(LOSING), 10_000.0)
@@ -209,6 +213,7 @@ def test_breaker_answers_replay_without_calls(tmp_path, fake):
     assert replayed == recorded and len(fake.requests) == before
 
 
+@pytest.mark.slow
 def test_an_unusable_answer_changes_nothing(tmp_path):
     server, stop = start_fake_openai(lambda request: '{"calls": "disable everything"}')
     try:
@@ -222,6 +227,7 @@ def test_an_unusable_answer_changes_nothing(tmp_path):
     assert row["reason_code"] == str(ReasonCode.LLM_INVALID_OUTPUT)
 
 
+@pytest.mark.slow
 def test_the_risk_layers_leverage_ceiling_bounds_adjust_leverage(tmp_path):
     answer = {"rationale": "cut leverage", "calls": [
         {"tool": "adjust_leverage", "pair": None, "value": 8, "hours": 6, "severity": None}]}

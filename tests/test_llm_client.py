@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 import pytest
 
 from centaur.decision import ReasonCode
-from centaur.llm.client import LlmClient
-from centaur.llm.consultant import Consultant
-from centaur.llm.market_state import MarketState
-from centaur.llm.news import NewsSource, HeadlineIndex
-from centaur.llm.prompt import TradeProposal
-from centaur.llm.store import DecisionStore
-from centaur.llm.veto import VetoEngine
+from llm_layer.client import LlmClient
+from llm_layer.consultant import Consultant
+from llm_layer.market_state import MarketState
+from llm_layer.news import NewsSource, HeadlineIndex
+from llm_layer.prompt import TradeProposal
+from llm_layer.store import DecisionStore
+from llm_layer.veto import VetoEngine
 from centaur.settings.llm import LlmSettings
 from tests.fakes.openai_server import Fault, start_fake_openai
 from tests.support.processes import free_port
@@ -48,6 +48,7 @@ def engine(tmp_path, base_url: str, policy: str = "skip", **overrides) -> VetoEn
                       NewsSource(lambda: HeadlineIndex([])))
 
 
+@pytest.mark.slow
 def test_an_answer_becomes_a_recorded_decision(tmp_path, fake):
     veto = engine(tmp_path, fake.url)
     before = len(fake.requests)
@@ -88,6 +89,7 @@ FAULTS = [
 
 @pytest.mark.parametrize("policy", ["skip", "proceed"])
 @pytest.mark.parametrize(("fault", "code"), FAULTS, ids=lambda f: getattr(f, "name", None))
+@pytest.mark.slow
 def test_each_failure_gives_the_policy_with_its_code_after_one_request(tmp_path, fake, fault,
                                                                        code, policy):
     veto = engine(tmp_path, fake.url, policy)
@@ -111,6 +113,7 @@ def test_nothing_listening_is_a_connection_error(tmp_path, policy):
 
 
 @pytest.mark.parametrize("policy", ["skip", "proceed"])
+@pytest.mark.slow
 def test_a_spent_budget_makes_no_call(tmp_path, fake, policy):
     veto = engine(tmp_path, fake.url, policy, budget={"max_calls_per_day": 1})
     first = veto.decide(PROPOSAL, MARKET)
@@ -123,6 +126,7 @@ def test_a_spent_budget_makes_no_call(tmp_path, fake, policy):
     assert len(fake.requests) == before, "a call was made over budget"
 
 
+@pytest.mark.slow
 def test_token_budget_stops_the_next_call(tmp_path, fake):
     veto = engine(tmp_path, fake.url, budget={"max_tokens_per_day": 10})
     assert veto.decide(PROPOSAL, MARKET).reason is ReasonCode.LLM_PROCEED
@@ -131,6 +135,7 @@ def test_token_budget_stops_the_next_call(tmp_path, fake):
     assert veto.decide(other, MARKET).reason is ReasonCode.LLM_BUDGET_EXHAUSTED
 
 
+@pytest.mark.slow
 def test_reduce_scales_the_stake_by_confidence(tmp_path, fake):
     veto = engine(tmp_path, fake.url, veto={"reduce_floor_ratio": 0.25})
     fake.push(Fault.says('{"rationale": "choppy", "decision": "reduce", "confidence": 0.8}'))

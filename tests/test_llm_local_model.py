@@ -13,16 +13,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from centaur import cli
-from centaur.llm import server
-from centaur.llm.client import LlmClient
-from centaur.llm.consultant import Consultant
-from centaur.llm.market_state import MarketState
-from centaur.llm.news import Headline, HeadlineIndex, NewsSource
-from centaur.llm.prompt import TradeProposal
-from centaur.llm.store import DecisionStore
-from centaur.llm.verdict import OPINION_CODES
-from centaur.llm.veto import VetoEngine
+from centaur_plugins import cli
+from llm_layer import server
+from llm_layer.client import LlmClient
+from llm_layer.consultant import Consultant
+from llm_layer.market_state import MarketState
+from llm_layer.news import Headline, HeadlineIndex, NewsSource
+from llm_layer.prompt import TradeProposal
+from llm_layer.store import DecisionStore
+from llm_layer.verdict import OPINION_CODES
+from llm_layer.veto import VetoEngine
 from centaur.settings.llm import LlmSettings
 from tests.support.processes import free_port
 

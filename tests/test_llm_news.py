@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from centaur.llm.news import HeadlineIndex, RssHeadlines, http_fetch, read_csv_headlines
+from llm_layer.news import HeadlineIndex, RssHeadlines, http_fetch, read_csv_headlines
 from centaur.settings.llm import NewsSettings
 from tests.support.paths import DATA
 
@@ -100,6 +100,7 @@ def feed_server():
     thread.join(5)
 
 
+@pytest.mark.slow
 def test_rss_feeds_are_fetched_at_most_every_refresh_interval(feed_server):
     url, hits = feed_server
     clock = {"now": datetime(2026, 2, 6, 12, 0, tzinfo=UTC)}
@@ -114,6 +115,7 @@ def test_rss_feeds_are_fetched_at_most_every_refresh_interval(feed_server):
     assert len(hits) == 2
 
 
+@pytest.mark.slow
 def test_a_failing_feed_keeps_its_last_headlines(feed_server):
     url, _ = feed_server
     fetches = {"fail": False}

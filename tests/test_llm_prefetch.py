@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from centaur.decision import Decision, ReasonCode
-from centaur.llm.prefetch import PrefetchDesk
+from llm_layer.prefetch import PrefetchDesk
 from centaur.settings.llm import FailurePolicy
 
 

@@ -13,14 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from centaur.decision import ReasonCode
-from centaur.llm.client import LlmClient
-from centaur.llm.consultant import Consultant
-from centaur.llm.market_state import FEATURES, MarketState, add_market_features
-from centaur.llm.news import Headline, HeadlineIndex, NewsSource
-from centaur.llm.prompt import TradeProposal
-from centaur.llm.store import DecisionStore
-from centaur.llm.verdict import FAILURE_CODES, OPINION_CODES
-from centaur.llm.veto import VetoEngine
+from llm_layer.client import LlmClient
+from llm_layer.consultant import Consultant
+from llm_layer.market_state import FEATURES, MarketState, add_market_features
+from llm_layer.news import Headline, HeadlineIndex, NewsSource
+from llm_layer.prompt import TradeProposal
+from llm_layer.store import DecisionStore
+from llm_layer.verdict import FAILURE_CODES, OPINION_CODES
+from llm_layer.veto import VetoEngine
 from centaur.settings.llm import LlmSettings
 from tests.fakes.openai_server import start_fake_openai, user_document
 from tests.support.paths import BINANCE_DATA
@@ -58,6 +58,7 @@ def engine(tmp_path, base_url: str, headlines: list[Headline]) -> VetoEngine:
                                  lambda: NOW), NewsSource(lambda: HeadlineIndex(headlines)))
 
 
+@pytest.mark.slow
 def test_an_injected_headline_is_only_data_in_the_prompt(tmp_path, fake):
     clean = engine(tmp_path, fake.url, [NORMAL]).request_for(PROPOSAL, MARKET)
     dirty = engine(tmp_path, fake.url, [NORMAL, INJECTED]).request_for(PROPOSAL, MARKET)
@@ -70,6 +71,7 @@ def test_an_injected_headline_is_only_data_in_the_prompt(tmp_path, fake):
     assert INJECTION not in dirty.messages[0]["content"]
 
 
+@pytest.mark.slow
 def test_an_injected_instruction_does_not_change_the_decision_format(tmp_path, fake):
     obeyed = engine(tmp_path, fake.url, [NORMAL, INJECTED]).decide(PROPOSAL, MARKET)
     assert obeyed.reason is ReasonCode.LLM_INVALID_OUTPUT, "an answer outside the schema was used"
@@ -79,6 +81,7 @@ def test_an_injected_instruction_does_not_change_the_decision_format(tmp_path, f
     assert unaffected.reason is ReasonCode.LLM_PROCEED
 
 
+@pytest.mark.slow
 def test_the_same_case_gives_the_same_request_key(tmp_path, fake):
     first = engine(tmp_path, fake.url, [NORMAL]).request_for(PROPOSAL, MARKET)
     second = engine(tmp_path, fake.url, [NORMAL]).request_for(PROPOSAL, MARKET)

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from centaur.decision import ReasonCode
-from centaur.llm.client import LlmClient
-from centaur.llm.consultant import Consultant
-from centaur.llm.market_state import MarketState
-from centaur.llm.news import Headline, HeadlineIndex, NewsSource
-from centaur.llm.prompt import TradeProposal
-from centaur.llm.store import DecisionStore
-from centaur.llm.veto import VetoEngine
+from llm_layer.client import LlmClient
+from llm_layer.consultant import Consultant
+from llm_layer.market_state import MarketState
+from llm_layer.news import Headline, HeadlineIndex, NewsSource
+from llm_layer.prompt import TradeProposal
+from llm_layer.store import DecisionStore
+from llm_layer.veto import VetoEngine
 from centaur.settings.llm import LlmSettings
 from tests.fakes.openai_server import start_fake_openai
 
@@ -55,6 +55,7 @@ def decide_all(veto: VetoEngine):
     return [veto.decide(p, m) for p, m in zip(proposals(), MARKETS)]
 
 
+@pytest.mark.slow
 def test_replay_reproduces_the_recording_without_calls(tmp_path, fake):
     path = tmp_path / "record.sqlite"
     recorded = decide_all(engine(path, "record", fake.url))
@@ -66,6 +67,7 @@ def test_replay_reproduces_the_recording_without_calls(tmp_path, fake):
                                             ReasonCode.LLM_REDUCE}
 
 
+@pytest.mark.slow
 def test_record_mode_answers_a_repeated_request_from_the_cache(tmp_path, fake):
     path = tmp_path / "record.sqlite"
     first = decide_all(engine(path, "record", fake.url))
@@ -87,6 +89,7 @@ def test_a_replay_miss_follows_the_policy_and_is_counted(tmp_path, policy):
     assert [r["reason_code"] for r in rows] == ["LLM_REPLAY_MISS"] * len(decisions)
 
 
+@pytest.mark.slow
 def test_invert_flips_the_gate_of_opinions_only(tmp_path, fake):
     path = tmp_path / "record.sqlite"
     recorded = decide_all(engine(path, "record", fake.url))
@@ -97,6 +100,7 @@ def test_invert_flips_the_gate_of_opinions_only(tmp_path, fake):
     assert missing.reason is ReasonCode.LLM_REPLAY_MISS and not missing.allowed
 
 
+@pytest.mark.slow
 def test_the_key_is_the_hash_of_model_and_request(tmp_path, fake):
     veto = engine(tmp_path / "record.sqlite", "record", fake.url)
     request = veto.request_for(proposals()[0], MARKETS[0])
@@ -109,6 +113,7 @@ def test_the_key_is_the_hash_of_model_and_request(tmp_path, fake):
     assert call["model"] == veto.settings.model
 
 
+@pytest.mark.slow
 def test_budget_persists_across_restarts_and_resets_the_next_utc_day(tmp_path, fake):
     path = tmp_path / "record.sqlite"
     clock = {"now": NOW}

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from centaur.llm import report_metrics as rm
-from centaur.llm.report_data import (
+from llm_layer import report_metrics as rm
+from research.llm_report_data import (
     INTEREST_RATE,
     PREMIUM_CLAMP,
     binance_funding,

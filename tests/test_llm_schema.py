@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from centaur.decision import ReasonCode
-from centaur.llm.schema import (
+from llm_layer.schema import (
     RATIONALE_MAX_CHARS,
     InvalidOutput,
     VetoChoice,
@@ -17,7 +17,7 @@ from centaur.llm.schema import (
     opinion_wire_schema,
     parse_opinion,
 )
-from centaur.llm.verdict import (
+from llm_layer.verdict import (
     FAILURE_CODES,
     failure_decision,
     inverted,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from freqtrade.enums import RunMode
 
-from centaur.llm.client import MissingApiKey, resolve_api_key
-from centaur.llm.runtime import check_mode, open_runtime, store_path
+from llm_layer.client import MissingApiKey, resolve_api_key
+from llm_layer.runtime import check_mode, open_runtime, store_path
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.settings.llm import LlmMode, LlmSettings
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from centaur.llm.report_metrics import candidate_of, denied_candidates, same_trades
+from research.llm_report_metrics import candidate_of, denied_candidates, same_trades
 from tests.fakes.openai_server import start_fake_openai
 from tests.support.freqtrade_run import backtest, write_config
 from tests.support.paths import DATA

@@ -14,7 +14,7 @@ from centaur.settings.models import DriftSettings, GarchSettings
 from centaur.state import StateStore
 from freqai_models import drift
 from freqai_models.candle_source import DatadirSource
-from freqai_models.drift_study import gate_study
+from research.drift_study import gate_study
 from freqai_models.features import compute_features
 from freqai_models.model_columns import DriftEvents, gate_columns
 from tests.support.paths import BINANCE_DATA

@@ -19,6 +19,8 @@ from freqai_models.labels import forward_log_return
 from tests.support.paths import BINANCE_DATA, PROJECT_ROOT
 
 
+pytestmark = pytest.mark.slow
+
 PAIR = "ETH/USDT:USDT"
 
 

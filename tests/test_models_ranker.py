@@ -39,6 +39,7 @@ def run(tmp_path_factory):
     return root, engine, dates, frames
 
 
+@pytest.mark.slow
 def test_one_pooled_model_per_window_is_trained_and_shared_by_every_pair(run):
     root, engine, _, _ = run
     assert START == boundary_at(START, PERIOD)
@@ -50,6 +51,7 @@ def test_one_pooled_model_per_window_is_trained_and_shared_by_every_pair(run):
                for f in folders)
 
 
+@pytest.mark.slow
 def test_a_later_run_reuses_the_saved_windows_without_training(run):
     root, _, dates, frames = run
     again = _engine(root)
@@ -58,6 +60,7 @@ def test_a_later_run_reuses_the_saved_windows_without_training(run):
     assert again.trainings == 0
 
 
+@pytest.mark.slow
 def test_every_candle_ranks_all_pairs_once(run):
     _, _, _, frames = run
     ranks = pd.DataFrame({pair: frame["ranker_rank"] for pair, frame in frames.items()})
@@ -66,6 +69,7 @@ def test_every_candle_ranks_all_pairs_once(run):
     assert all((frame["ranker_universe"] == len(PAIRS)).all() for frame in frames.values())
 
 
+@pytest.mark.slow
 def test_predictions_at_t_use_only_data_up_to_t(run, tmp_path):
     """Rebuild from data that ends mid-window: every earlier candle gets the same answer."""
     _, _, dates, frames = run
@@ -114,6 +118,7 @@ def test_live_retraining_follows_live_retrain_hours(tmp_path):
     assert later.boundary == now + pd.Timedelta(hours=25)
 
 
+@pytest.mark.slow
 def test_metrics_of_a_perfect_and_a_reversed_score(run):
     _, engine, _, frames = run
     panel = engine.panels(engine.window(START).train_start, STOP)
@@ -133,6 +138,7 @@ def test_window_grid_is_anchored_to_the_calendar_not_to_the_run():
     assert a == b and a.boundary == START and a.train_start == START - TRAIN
 
 
+@pytest.mark.slow
 def test_live_path_trains_once_then_ranks_every_pair_on_each_new_candle(tmp_path):
     """Live: FreqAI hands over history up to 'now'; one pooled model serves all pairs."""
     source = DatadirSource(BINANCE_DATA)

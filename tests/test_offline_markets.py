@@ -43,6 +43,7 @@ def test_unknown_exchange_and_missing_recordings_are_clear_errors(tmp_path):
         load_snapshot("binance", tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_pair_missing_from_the_snapshot_names_the_pair_and_the_fix(tmp_path):
     config = write_config(tmp_path, "backtest.json", {
         "exchange": {"pair_whitelist": ["BTC/USDT:USDT", "HYPE/USDT:USDT"]}})
@@ -53,6 +54,7 @@ def test_pair_missing_from_the_snapshot_names_the_pair_and_the_fix(tmp_path):
     assert "Fix: remove them from exchange.pair_whitelist" in output
 
 
+@pytest.mark.slow
 def test_backtest_config_runs_offline_on_the_snapshot(tmp_path):
     """The shipped backtest config loads markets without any network (the test has none)."""
     config = write_config(tmp_path, "backtest.json", {"exchange": {"pair_whitelist":

@@ -9,6 +9,8 @@ import pytest
 from tests.support.freqtrade_run import backtest, write_config
 
 
+pytestmark = pytest.mark.slow
+
 PAIR = "BTC/USDT:USDT"
 TIMERANGE = "20250301-20250308"
 

@@ -18,13 +18,15 @@ import pytest
 import requests
 from freqtrade_client import FtRestClient
 
-from centaur.venue.server import running_venue
-from centaur.venue.state import VenueSettings
+from dev_tools.venue.server import running_venue
+from dev_tools.venue.state import VenueSettings
 from tests.fakes.telegram_bot_api import start_fake_bot_api
 from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 
+
+pytestmark = pytest.mark.slow
 
 CHAT_ID = 515151
 TOKEN = "654321:CENTAUR-RISK-TEST"

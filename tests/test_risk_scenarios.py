@@ -16,6 +16,8 @@ from centaur.offline.markets import load_snapshot
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 
 
+pytestmark = pytest.mark.slow
+
 PAIRS4 = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT"]
 START_USD = 10_000.0
 
@@ -102,7 +104,7 @@ def test_time_exits_only_after_six_hours_without_profit(tmp_path_factory):
                  # a 10 % stop at 10x would sit at the liquidation price: the schema refuses it
                  risk={"stops": {"hard_stop_ratio": 0.1, "chandelier_atr_multiplier": 50.0},
                        "leverage": {"ceiling": 5.0}})
-    timed = [t for t in result.trades if t["exit_reason"] == "risk_time_exit"]
+    timed = [t for t in result.trades if t["exit_reason"] == "TIME_EXIT"]
     assert timed
     for trade in timed:
         assert trade["trade_duration"] >= 360
@@ -111,11 +113,11 @@ def test_time_exits_only_after_six_hours_without_profit(tmp_path_factory):
 
 def test_take_profit_ladder_exits_half_at_plus_three_percent(volatile):
     laddered = [t for t in volatile.trades
-                if any(o["ft_order_tag"] == "risk_take_profit" for o in t["orders"])]
+                if any(o["ft_order_tag"] == "TAKE_PROFIT" for o in t["orders"])]
     assert laddered, "no trade reached +3 % in the most volatile week of the data"
     for trade in laddered:
         entry = next(o for o in trade["orders"] if o["ft_is_entry"])
-        partial = next(o for o in trade["orders"] if o["ft_order_tag"] == "risk_take_profit")
+        partial = next(o for o in trade["orders"] if o["ft_order_tag"] == "TAKE_PROFIT")
         step = load_snapshot("binance", RECORDINGS).markets[trade["pair"]]["precision"]["amount"]
         assert abs(partial["amount"] - entry["amount"] / 2) <= step + 1e-12
         move = partial["safe_price"] / trade["open_rate"] - 1
@@ -213,7 +215,7 @@ def test_a_position_bleeding_funding_is_exited(tmp_path_factory):
                        "stops": {"time_exit_minutes": 10_000, "hard_stop_ratio": 0.1,
                                  "chandelier_atr_multiplier": 50.0},
                        "leverage": {"ceiling": 5.0}})
-    bled = [t for t in result.trades if t["exit_reason"] == "risk_funding_trap"]
+    bled = [t for t in result.trades if t["exit_reason"] == "FUNDING_TRAP"]
     assert bled
     for trade in bled:
         assert trade["funding_fees"] < 0 and trade["trade_duration"] >= 60

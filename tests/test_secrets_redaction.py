@@ -54,6 +54,7 @@ def _leaks(texts: dict[str, str], secrets: list[str]) -> list[str]:
             for secret in secrets if secret in text]
 
 
+@pytest.mark.slow
 def test_a_backtest_with_the_readme_dotenv_runs_and_leaks_nothing(tmp_path):
     env = _dotenv(tmp_path, {**PLANTED, **EXAMPLE_EMPTIES})
     config = write_config(tmp_path, "backtest.json", {
@@ -74,6 +75,7 @@ def test_a_backtest_with_the_readme_dotenv_runs_and_leaks_nothing(tmp_path):
     assert REDACTED in exported
 
 
+@pytest.mark.slow
 def test_a_hyperopt_with_the_dotenv_leaks_nothing(tmp_path):
     env = _dotenv(tmp_path, {**PLANTED, **EXAMPLE_EMPTIES})
     config = write_config(tmp_path, "backtest.json", {
@@ -91,6 +93,7 @@ def test_a_hyperopt_with_the_dotenv_leaks_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("block", ["ccxt_config", "ccxt_async_config"])
+@pytest.mark.slow
 def test_ccxt_credentials_in_a_config_file_are_refused_without_echo(tmp_path, block):
     planted = "planted-ccxt-secret-9f9f"
     config = write_config(tmp_path, "backtest.json", {"exchange": {block: {"secret": planted}}})
@@ -103,6 +106,7 @@ def test_ccxt_credentials_in_a_config_file_are_refused_without_echo(tmp_path, bl
     assert planted not in output
 
 
+@pytest.mark.slow
 def test_a_partial_api_server_block_with_a_password_is_refused_without_echo(tmp_path):
     planted = "planted-file-password-1234"
     config = write_config(tmp_path, "backtest.json", {"api_server": {"password": planted}})
@@ -113,6 +117,7 @@ def test_a_partial_api_server_block_with_a_password_is_refused_without_echo(tmp_
     assert planted not in output
 
 
+@pytest.mark.slow
 def test_a_schema_error_exits_2_and_its_dump_masks_the_environment_secrets(tmp_path):
     # a partial api_server block (no `enabled`): freqtrade dumps the block, env values merged
     config = write_config(tmp_path, "backtest.json", {"api_server": {"listen_port": 8080}})
@@ -124,6 +129,7 @@ def test_a_schema_error_exits_2_and_its_dump_masks_the_environment_secrets(tmp_p
     assert _leaks({"output": output}, list(PLANTED.values())) == []
 
 
+@pytest.mark.slow
 def test_show_config_redacts_the_suite_secrets(tmp_path):
     env = _dotenv(tmp_path, PLANTED)
     config = write_config(tmp_path, "dry-run.json")

@@ -22,6 +22,8 @@ from tests.support.freqtrade_run import run_freqtrade, write_config
 from tests.support.paths import BINANCE_DATA, PROJECT_ROOT
 
 
+pytestmark = pytest.mark.slow
+
 PAIRS = ["BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT"]
 TIMERANGE = "20250310-20250410"
 STRATEGIES = {"SignalBasis": "basis", "SignalBollingerRsi": "bb_rsi",

@@ -19,6 +19,8 @@ from tests.support.paths import TEST_STRATEGIES
 from tests.support.processes import TradeProcess, free_port, wait_until
 
 
+pytestmark = pytest.mark.slow
+
 USER, PASSWORD = "centaur", "sor-dry-run-password"
 PAIR = "BTC/USDT:USDT"
 

@@ -79,6 +79,7 @@ def _buy(exchange, amount: float, ordertype: str = "market", rate: float | None 
                                  rate=price, leverage=1.0, reduceOnly=reduce_only)
 
 
+@pytest.mark.slow
 def test_one_freqtrade_order_aggregates_children_on_several_venues(venues, make):
     exchange = make(CHEAP_OKX)
     order = _buy(exchange, 3.0)
@@ -100,6 +101,7 @@ def test_one_freqtrade_order_aggregates_children_on_several_venues(venues, make)
     assert exchange.fetch_order(order["id"], PAIR)["filled"] == pytest.approx(3.0)
 
 
+@pytest.mark.slow
 def test_a_response_lost_after_the_venue_accepted_never_becomes_a_duplicate(venues, make):
     exchange = make(CHEAP_BYBIT)
     inject(venues["bybit"], [{"method": "POST", "path": "/v5/order/create",
@@ -117,6 +119,7 @@ def test_a_response_lost_after_the_venue_accepted_never_becomes_a_duplicate(venu
         pytest.approx(2.0), "nothing was re-sent elsewhere"
 
 
+@pytest.mark.slow
 def test_a_timed_out_child_is_held_until_the_venue_answers_for_it(venues, make):
     exchange = make({**CHEAP_OKX, "request_timeout_secs": 1.0, "in_flight_window_secs": 10})
     inject(venues["okx"], [{"method": "POST", "path": "/api/v5/trade/batch-orders",
@@ -140,6 +143,7 @@ def _wait_for_order(venue, client_order_id: str) -> None:
                15, f"the delayed order {client_order_id} to reach the venue", interval=0.2)
 
 
+@pytest.mark.slow
 def test_a_failing_venue_cools_down_and_its_share_is_rerouted(venues, make):
     exchange = make(CHEAP_OKX)
     inject(venues["okx"], [{"method": "POST", "path": "/api/v5/trade/batch-orders",
@@ -160,6 +164,7 @@ def test_a_failing_venue_cools_down_and_its_share_is_rerouted(venues, make):
     ({"action": "reject", "value": "insufficient_margin"}, False),
     ({"action": "rate_limit"}, True),
 ])
+@pytest.mark.slow
 def test_rejects_and_rate_limits_are_rerouted(venues, make, fault, cools_down):
     exchange = make(CHEAP_BYBIT)
     inject(venues["bybit"], [{"method": "POST", "path": "/v5/order/create", **fault}])
@@ -171,6 +176,7 @@ def test_rejects_and_rate_limits_are_rerouted(venues, make, fault, cools_down):
     assert ("bybit" in excluded) is cools_down
 
 
+@pytest.mark.slow
 def test_every_venue_refusing_raises_freqtrades_error(venues, make):
     exchange = make()
     for name, path in (("binance", "/fapi/v1/order"), ("bybit", "/v5/order/create"),
@@ -185,6 +191,7 @@ def test_every_venue_refusing_raises_freqtrades_error(venues, make):
             inject(venue, [])
 
 
+@pytest.mark.slow
 def test_a_partial_fill_is_completed_elsewhere(venues, make):
     exchange = make(CHEAP_BYBIT)
     inject(venues["bybit"], [{"method": "POST", "path": "/v5/order/create",
@@ -198,6 +205,7 @@ def test_a_partial_fill_is_completed_elsewhere(venues, make):
         2.0 - bybit["amount_base"]
 
 
+@pytest.mark.slow
 def test_limit_first_entries_take_the_market_after_the_timeout(venues, make):
     exchange = make({"limit_first": True, "limit_first_timeout_secs": 30})
     bid = exchange.fetch_l2_order_book(PAIR, 5)["bids"][2][0]
@@ -216,6 +224,7 @@ def test_limit_first_entries_take_the_market_after_the_timeout(venues, make):
     assert any("timeout" in d for d in final["info"]["sor"]["decisions"])
 
 
+@pytest.mark.slow
 def test_exits_reduce_the_positions_where_they_are(venues, make):
     exchange = make(CHEAP_OKX)
     entry = _buy(exchange, 2.0)
@@ -229,6 +238,7 @@ def test_exits_reduce_the_positions_where_they_are(venues, make):
     assert all(abs(p) < 1e-9 for p in exchange.order_router.journal.net_position(PAIR).values())
 
 
+@pytest.mark.slow
 def test_kill_switch_cancels_open_orders_on_every_venue(venues, make):
     exchange = make({"limit_first": True, "limit_first_timeout_secs": 600})
     bid = exchange.fetch_l2_order_book(PAIR, 5)["bids"][3][0]
@@ -245,6 +255,7 @@ def test_kill_switch_cancels_open_orders_on_every_venue(venues, make):
     assert exchange.fetch_order(order["id"], PAIR)["status"] == "canceled"
 
 
+@pytest.mark.slow
 def test_cancel_order_cancels_the_children(venues, make):
     exchange = make({"limit_first": True, "limit_first_timeout_secs": 600})
     bid = exchange.fetch_l2_order_book(PAIR, 5)["bids"][3][0]
@@ -255,6 +266,7 @@ def test_cancel_order_cancels_the_children(venues, make):
                for o in orders)
 
 
+@pytest.mark.slow
 def test_balances_are_summed_over_venues(venues, make):
     exchange = make()
     total = exchange.get_balances()["USDT"]["total"]
@@ -264,6 +276,7 @@ def test_balances_are_summed_over_venues(venues, make):
     assert total == pytest.approx(wallets, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_dry_run_children_fill_against_the_venues_books_and_send_nothing(venues, make):
     exchange = make(CHEAP_OKX, live=False)
     before = {name: len(venue_orders(v)) for name, v in venues.items()}
@@ -275,6 +288,7 @@ def test_dry_run_children_fill_against_the_venues_books_and_send_nothing(venues,
     assert rows and all(r["dry_run"] for r in rows)
 
 
+@pytest.mark.slow
 def test_without_extra_venues_freqtrade_runs_stock(venues, make):
     exchange = make({"venues": {"bybit": {"enabled": False}, "okx": {"enabled": False}}},
                     live=False)
@@ -282,6 +296,7 @@ def test_without_extra_venues_freqtrade_runs_stock(venues, make):
     assert _buy(exchange, 0.01)["id"].startswith("dry_run_buy_")
 
 
+@pytest.mark.slow
 def test_live_routing_needs_each_venues_credentials(venues, tmp_path, monkeypatch):
     monkeypatch.delenv("CENTAUR_OKX_API_SECRET", raising=False)
     for name, value in venue_environment().items():
@@ -302,6 +317,7 @@ def test_bad_router_settings_name_the_key(router, message):
         settings_from({"centaur": {"exchange": {"router": router}}})
 
 
+@pytest.mark.slow
 def test_a_large_order_is_sliced_in_time(venues, make):
     exchange = make({"slicing": {"max_slice_usd": 50_000, "interval_secs": 15}})
     order = _buy(exchange, 1.0)
@@ -317,6 +333,7 @@ def test_a_large_order_is_sliced_in_time(venues, make):
     assert exchange.fetch_order(order["id"], PAIR)["status"] == "closed"
 
 
+@pytest.mark.slow
 def test_a_restarted_bot_finds_its_orders_legs_in_the_journal(venues, make):
     first = make({"limit_first": True, "limit_first_timeout_secs": 600})
     bid = first.fetch_l2_order_book(PAIR, 5)["bids"][3][0]

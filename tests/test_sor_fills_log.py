@@ -62,7 +62,7 @@ def postgres_url():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def fills(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'fills.sqlite'}" if request.param == "sqlite" else \
         request.getfixturevalue("postgres_url")

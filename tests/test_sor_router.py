@@ -1,6 +1,6 @@
 """The router's maths: invariants as properties, and the gap to an independent optimum.
 
-Books here are real recorded L2 books (``centaur.venue.recorded_books``) rescaled to a common
+Books here are real recorded L2 books (``dev_tools.venue.recorded_books``) rescaled to a common
 mid, or books hypothesis draws; the optimum is solved by HiGHS (``sor_exchange.optimum``).
 """
 
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from centaur.venue.recorded_books import load_book
+from dev_tools.venue.recorded_books import load_book
 from sor_exchange.book import VenueBook, VenueTerms
 from sor_exchange.optimum import lp_optimum, milp_optimum
 from sor_exchange.router import plan_route, resting_children

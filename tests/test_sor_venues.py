@@ -18,6 +18,8 @@ from tests.fakes.sor_venues import (CREDENTIALS, PAIR, ccxt_urls, inject, three_
                                     venue_environment, venue_orders)
 
 
+pytestmark = pytest.mark.slow
+
 ORDER_PATHS = {"binance": "/fapi/v1/order", "bybit": "/v5/order/create",
                "okx": "/api/v5/trade/batch-orders"}
 PROTOCOLS = ("binance", "bybit", "okx")

@@ -20,12 +20,14 @@ import websockets
 from freqtrade_client import FtRestClient
 
 from centaur.state import StateStore
-from centaur.venue.server import running_venue
-from centaur.venue.state import VenueSettings
+from dev_tools.venue.server import running_venue
+from dev_tools.venue.state import VenueSettings
 from tests.support.freqtrade_run import venue_ccxt_config, write_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 
+
+pytestmark = pytest.mark.slow
 
 USER, PASSWORD = "centaur", "state-test-password-3c9e"
 JWT, WS_TOKEN = "j" * 24 + "-state-test-jwt-5d", "state-test-ws-token-77b1"

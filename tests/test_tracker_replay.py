@@ -24,6 +24,8 @@ from tests.support.freqtrade_run import write_config
 from tests.support.paths import BINANCE_DATA, PROJECT_ROOT
 
 
+pytestmark = pytest.mark.slow
+
 PAIRS = ["ETH/USDT:USDT", "BTC/USDT:USDT"]  # not sorted: the replay must not depend on order
 TIMERANGE = "20250401-20250411"
 STEP_NS = 300 * 1_000_000_000
@@ -62,14 +64,14 @@ def backtest(tmp_path_factory):
     strategy = engine.strategy
     analysed = {pair: strategy.advise_indicators(data[pair].copy(), {"pair": pair})
                 for pair in PAIRS}
-    outcomes = {pair: strategy.scored_calls(frame) for pair, frame in analysed.items()}
+    outcomes = {pair: strategy.signals.scored_calls(frame) for pair, frame in analysed.items()}
     dates = np.unique(np.concatenate([dates_ns(frame) for frame in analysed.values()]))
     return {"engine": engine, "strategy": strategy, "data": data, "analysed": analysed,
             "outcomes": outcomes, "dates": dates}
 
 
 def test_the_backtest_scored_calls_and_weighted_signals(backtest):
-    ledger = backtest["strategy"].tracker_ledger
+    ledger = backtest["strategy"].signals.tracker_ledger
     times, table = ledger.timeline()
     assert len(times) > 100
     calls = table[-1, 1]
@@ -88,7 +90,7 @@ def test_outcomes_are_the_forward_returns_of_the_raw_candles(backtest):
         close = pd.Series(raw["close"].to_numpy(), index=dates_ns(raw))
         frame = backtest["analysed"][pair].set_index(dates_ns(backtest["analysed"][pair]))
         for i in range(0, len(outcomes), max(len(outcomes) // 60, 1)):
-            name = strategy.signal_names[outcomes.signal[i]]
+            name = strategy.signals.signal_names[outcomes.signal[i]]
             horizon = outcomes.known_at_ns[i] - STEP_NS - outcomes.call_at_ns[i]
             direction = frame.loc[outcomes.call_at_ns[i], f"sig_{name}_direction"]
             moved = close[outcomes.known_at_ns[i] - STEP_NS] / close[outcomes.call_at_ns[i]] - 1
@@ -100,8 +102,8 @@ def test_outcomes_are_the_forward_returns_of_the_raw_candles(backtest):
 
 def test_a_candle_by_candle_replay_with_a_restart_gives_the_same_state(backtest, tmp_path):
     strategy = backtest["strategy"]
-    names, settings = strategy.signal_names, strategy.centaur.ensemble.tracker
-    expected, _ = strategy.tracker_ledger.state_at(backtest["dates"])
+    names, settings = strategy.signals.signal_names, strategy.centaur.ensemble.tracker
+    expected, _ = strategy.signals.tracker_ledger.state_at(backtest["dates"])
     store_path = str(tmp_path / "state.sqlite")
     ledger = TrackerLedger(names, settings, StateStore(store_path))
     middle = len(backtest["dates"]) // 2
@@ -115,7 +117,7 @@ def test_a_candle_by_candle_replay_with_a_restart_gives_the_same_state(backtest,
             ledger.flush(int(at_ns))
         seen[step] = ledger.state_at(np.array([at_ns]))[0][0]
     np.testing.assert_array_equal(seen, expected)
-    final = strategy.tracker_ledger.snapshot()
+    final = strategy.signals.tracker_ledger.snapshot()
     assert ledger.snapshot()["signals"] == final["signals"]
     assert ledger.snapshot()["watermarks_ns"] == final["watermarks_ns"]
 
@@ -129,8 +131,8 @@ def test_freqtrades_live_analysis_path_gives_the_same_weights_and_score(backtest
     live = engine.strategylist[0]
     engine._set_strategy(live)  # attaches the DataProvider and runs bot_start, as backtests do
     reference = backtest["strategy"]
-    names = reference.signal_names
-    steps = _steps_across_a_weight_change(reference.tracker_ledger, backtest["dates"])
+    names = reference.signals.signal_names
+    steps = _steps_across_a_weight_change(reference.signals.tracker_ledger, backtest["dates"])
     live.warm_up_tracker({pair: _until(backtest["data"][pair], steps[0]) for pair in PAIRS})
     for at_ns in steps:
         for pair in PAIRS:
@@ -141,10 +143,10 @@ def test_freqtrades_live_analysis_path_gives_the_same_weights_and_score(backtest
             signal_columns = [c for c in full.columns if c.startswith("sig_")]
             assert [last[c] for c in signal_columns] == pytest.approx(
                 [same_candle[c] for c in signal_columns], nan_ok=True), "look-ahead"
-            weights, status = reference.tracker_ledger.state_at(np.array([at_ns]))
+            weights, status = reference.signals.tracker_ledger.state_at(np.array([at_ns]))
             np.testing.assert_array_equal(
                 [last[f"ens_w_{name}"] for name in names], weights[0], err_msg=str(at_ns))
-            _, live_status = live.tracker_ledger.state_at(np.array([at_ns]))
+            _, live_status = live.signals.tracker_ledger.state_at(np.array([at_ns]))
             np.testing.assert_array_equal(live_status, status)
             rows = reference.ensemble_rows(pair)
             assert last["ens_score"] == pytest.approx(

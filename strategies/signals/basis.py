@@ -9,7 +9,7 @@ import pandas as pd
 from freqtrade.strategy import DecimalParameter
 
 from strategies.signals.base import Family, Signal, SignalFrame, column, ramp, state_frame
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 @dataclass(frozen=True)

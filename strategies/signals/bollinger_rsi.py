@@ -11,7 +11,7 @@ from freqtrade.strategy import DecimalParameter, IntParameter
 
 from strategies.signals import columns
 from strategies.signals.base import Family, Signal, SignalContext, SignalFrame, ramp, state_frame
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 BB_LENGTH = 20

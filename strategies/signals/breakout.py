@@ -20,7 +20,7 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 VOLUME_WINDOW = 48

@@ -11,7 +11,7 @@ from freqtrade.strategy import IntParameter
 
 from strategies.signals.base import Family, Signal, SignalFrame, column, ramp, state_frame
 from strategies.signals.hourly import EMA_FAST_HOURS, EMA_SLOW_HOURS
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 @dataclass(frozen=True)

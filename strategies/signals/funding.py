@@ -18,7 +18,7 @@ from freqtrade.enums import CandleType
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import DecimalParameter
 
-from strategies.market_data import FUNDING_TIMEFRAME
+from centaur.market_data import FUNDING_TIMEFRAME
 from strategies.signals.base import (
     Family,
     Signal,
@@ -28,7 +28,7 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 WINDOW_SETTLEMENTS = 90

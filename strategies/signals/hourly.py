@@ -19,7 +19,7 @@ from freqtrade.strategy import informative
 
 from centaur.settings import settings_from
 from centaur.settings.ensemble import RegimeFallbackSettings
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import pandas as pd
 from freqtrade.strategy import IntParameter
 
 from strategies.signals.base import Family, Signal, SignalFrame, column, state_frame
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 RSI_LENGTH = 14

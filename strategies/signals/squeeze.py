@@ -21,7 +21,7 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from strategies.strategy_mixin import StrategyMixin
+from centaur.strategy_base import StrategyMixin
 
 
 BB_LENGTH, BB_STD = 20, 2.0

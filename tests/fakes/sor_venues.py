@@ -1,8 +1,8 @@
 """Local Binance, Bybit and OKX venues for the order-router tests, and configs pointing at them.
 
-The venues are ``centaur.venue`` servers on 127.0.0.1 speaking each venue's real REST protocol
+The venues are ``dev_tools.venue`` servers on 127.0.0.1 speaking each venue's real REST protocol
 to ccxt's own ``binance``, ``bybit`` and ``okx`` classes, with real recorded book shapes
-re-centred on the replayed Binance candles (``centaur.venue.catalogue.PROTOCOL_DEFAULTS``).
+re-centred on the replayed Binance candles (``dev_tools.venue.catalogue.PROTOCOL_DEFAULTS``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from centaur.venue.clients import ccxt_urls
-from centaur.venue.server import RunningVenue, running_venues
-from centaur.venue.state import VenueSettings
+from dev_tools.venue.clients import ccxt_urls
+from dev_tools.venue.server import RunningVenue, running_venues
+from dev_tools.venue.state import VenueSettings
 from tests.support.freqtrade_run import deep_merge, load_project_config
 from tests.support.paths import BINANCE_DATA, RECORDINGS
 

@@ -1,16 +1,18 @@
 """Scenarios for the risk layer: a blunt signal core (enter every 30 minutes, never exit by
-signal) under the real RiskLayer, so every exit and every denial is the risk layer's."""
+signal) through the real pipeline shell with the risk engine (no ensemble, no models), so
+every exit and every denial is the risk layer's."""
 
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
 from centaur.interventions import Intervention, InterventionKind
-from risk_protections.risk_layer import RiskLayer
-from strategies.centaur_strategy import CentaurStrategy
+from strategies.pipeline_strategy import PipelineStrategy
 
 
-class RiskScenarioCore(CentaurStrategy):
+class RiskScenario(PipelineStrategy):
+    uses_ensemble = False
+    uses_models = False
     INTERFACE_VERSION = 3
     timeframe = "5m"
     can_short = True
@@ -22,9 +24,6 @@ class RiskScenarioCore(CentaurStrategy):
                    "stoploss_on_exchange": False}
     entry_side = "long"
 
-    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        return dataframe
-
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         every = (dataframe["date"].dt.minute % 30 == 0) & (dataframe["volume"] > 0)
         dataframe.loc[every, f"enter_{self.entry_side}"] = 1
@@ -32,10 +31,6 @@ class RiskScenarioCore(CentaurStrategy):
 
     def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         return dataframe
-
-
-class RiskScenario(RiskLayer, RiskScenarioCore):
-    pass
 
 
 class RiskScenarioShort(RiskScenario):

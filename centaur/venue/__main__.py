@@ -1,3 +1,0 @@
-from centaur.cli import main
-
-raise SystemExit(main(["venue", *__import__("sys").argv[1:]]))

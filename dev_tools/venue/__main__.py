@@ -1,0 +1,3 @@
+from dev_tools.venue.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Research on top of the suite: evidence reports and walk-forward. Never imported by runtime code."""

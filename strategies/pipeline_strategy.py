@@ -1,0 +1,423 @@
+"""PipelineStrategy: the thin freqtrade shell of the suite's trading strategies.
+
+It builds the parts once at start-up and calls them from freqtrade's callbacks; it keeps no
+per-candle state beyond the proposals, keyed by (pair, candle, side):
+
+- ``EnsembleSignals`` (``uses_ensemble``): signals, tracker, vote, entries and exits;
+- ``ModelColumns`` (``uses_models``): FreqAI's ranker, GARCH, regime, drift columns;
+- ``RiskEngine``: the risk state, breakers, leverage, stops, exits, operator commands;
+- the LLM runtime: the veto gate and the circuit breaker (``centaur.llm``);
+- the ``EntryPipeline``: candle gates (drift), then the gates in order - halts, the risk
+  rules, the LLM veto - and the position sizer. It is logged at start-up and shown in
+  ``/api/v1/centaur/status``.
+
+Switches: ``centaur.risk.enabled`` (off: a fixed leverage and stop, freqtrade's stake),
+``centaur.llm.mode``, ``freqai.enabled``. State becomes true on fill (``order_filled``): the
+leverage step and the first trade's risk of the day on the entry fill, the take-profit rung
+on its own fill.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from freqtrade.configuration import TimeRange
+from freqtrade.enums import RunMode, TradingMode
+from freqtrade.exceptions import FreqtradeException
+from freqtrade.exchange import timeframe_to_prev_date, timeframe_to_seconds
+from freqtrade.optimize.hyperopt_tools import HyperoptTools
+from freqtrade.persistence import Trade
+from freqtrade.strategy import stoploss_from_absolute, stoploss_from_open
+
+from centaur.decision import Decision
+from centaur.market_data import funding_informative, with_funding_rate
+from centaur.pipeline import SIDES, Denials, EntryPipeline, EntryProposal, EntryRequest
+from centaur.settings import CentaurConfigError
+from centaur.strategy_base import CentaurStrategy
+from freqai_models.drift_gate import DriftGate
+from freqai_models.features_mixin import CentaurFeaturesMixin
+from freqai_models.models_stage import ModelColumns, freqai_enabled
+from llm_layer.circuit_breaker import BreakerStage, CircuitBreaker
+from llm_layer.market_state import book_skew
+from llm_layer.runtime import RuntimeHandle
+from llm_layer.veto_gate import LlmVetoGate
+from risk_protections import trading_state as ts
+from risk_protections.engine import RiskCollaborators, RiskEngine
+from risk_protections.risk_columns import RiskRows, add_risk_columns
+from risk_protections.risk_inputs import Account, CandleRows
+from sor_exchange.selection import suite_exchange_class
+from strategies.ensemble_core import EnsembleSignals
+from strategies.signals.hourly import spot_informative
+
+
+logger = logging.getLogger(__name__)
+
+
+class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
+    """Signals -> proposals -> gates -> sizer; the risk engine over every trade."""
+
+    uses_ensemble = True
+    uses_models = True
+    fixed_leverage = 2.0  # with the risk layer off
+    fixed_stop_price_ratio = 0.02
+
+    use_custom_stoploss = True
+    position_adjustment_enable = True
+    use_exit_signal = True  # freqtrade calls custom_exit (flatten, time, funding) only then
+
+    @property
+    def protections(self) -> list[dict[str, Any]]:
+        """The rules that are freqtrade protections (LossStreakGuard: the pause)."""
+        from centaur.settings import settings_from
+
+        risk = settings_from(self.config).risk
+        if not risk.enabled:
+            return []
+        return [{"method": "LossStreakGuard",
+                 "max_consecutive_losses": risk.breakers.pause_after_losses,
+                 "lookback_period": 7 * 24 * 60,
+                 "stop_duration": risk.breakers.pause_minutes}]
+
+    # --- start-up ------------------------------------------------------------------------------
+
+    def check_host(self) -> None:
+        """Fail closed when the config asks for suite plugins freqtrade did not load: with the
+        hooks off (``CENTAUR_PLUGINS=off``) or broken, freqtrade would quietly use its stock
+        exchange class."""
+        expected = suite_exchange_class(self.config)
+        exchange = getattr(self.dp, "_exchange", None) if self.dp else None
+        if expected is not None and exchange is not None and not isinstance(exchange, expected):
+            raise CentaurConfigError(
+                f"centaur.exchange opts in to {expected.__name__}, but freqtrade is using "
+                f"{type(exchange).__name__}: the suite's plugin hooks are not active. Fix: "
+                "unset CENTAUR_PLUGINS=off, or reinstall the suite (`make setup`).")
+
+    def bot_start(self, **kwargs) -> None:
+        super().bot_start(**kwargs)
+        self._check_setup()
+        now = datetime.now(UTC)
+        step = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        self._step = step
+        self.signals = EnsembleSignals(self.centaur.ensemble, self, self.centaur_state,
+                                       self.events, self.timeframe, self.trading) \
+            if self.uses_ensemble else None
+        self.models = ModelColumns(self.centaur.models, self.timeframe,
+                                   freqai_enabled(self.config), self.events, self.trading) \
+            if self.uses_models else None
+        self.candle_rows = CandleRows(step)
+        self.risk = RiskEngine(self.centaur.risk, RiskCollaborators(
+            config=self.config, store=self.centaur_state, events=self.events,
+            interventions=self.interventions, rows=self.candle_rows,
+            account=Account(self.config, lambda: self.wallets,
+                            lambda: getattr(self.dp, "_exchange", None), self.candle_rows),
+            order_book=lambda pair, depth: self.dp.orderbook(pair, depth),
+            candles_per_day=int(timedelta(days=1) / step)))
+        self.risk.start(now)
+        self.llm = RuntimeHandle(self.config, self.centaur.llm)
+        runtime = self.llm.get()  # bad LLM settings fail at start-up
+        self.veto = self._veto_gate(runtime)
+        self.breaker = self._breaker_stage(runtime)
+        self.denials = Denials(self.trading)
+        self.pipeline = self._build_pipeline()
+        self._proposals: dict[tuple[str, datetime, str], EntryProposal] = {}
+        logger.info("%s %s", type(self).__name__, self.pipeline.summary())
+
+    def _check_setup(self) -> None:
+        if self.centaur.risk.enabled and not self.use_exit_signal:
+            raise CentaurConfigError(
+                "use_exit_signal is false, but the risk layer flattens positions and exits "
+                "them (kill switches, time exit, funding trap) through custom_exit, which "
+                "freqtrade calls only when use_exit_signal is true. Fix: remove "
+                "use_exit_signal=false from the config or strategy.")
+        if (self.config.get("runmode") == RunMode.HYPEROPT
+                and not self.config.get("analyze_per_epoch", False)
+                and HyperoptTools.has_space(self.config, "signals")):
+            raise CentaurConfigError(
+                "hyperopt optimises the 'signals' space, whose parameters take effect in "
+                "populate_indicators, but --analyze-per-epoch is off: every epoch would "
+                "score the default signals. Fix: add --analyze-per-epoch, or leave 'signals' "
+                "out of --spaces.")
+
+    def _veto_gate(self, runtime) -> LlmVetoGate | None:
+        if runtime is None or not runtime.settings.veto.enabled:
+            return None
+        start = None
+        if not self.trading and self.config.get("timerange"):
+            timerange = TimeRange.parse_timerange(self.config.get("timerange"))
+            start = datetime.fromtimestamp(timerange.startts, tz=UTC)
+        return LlmVetoGate(self.llm, self.events, self.timeframe, start,
+                           record_period=self.config.get("runmode") != RunMode.HYPEROPT,
+                           book_skew=self._book_skew)
+
+    def _breaker_stage(self, runtime) -> BreakerStage | None:
+        if runtime is None or not runtime.settings.breaker.enabled:
+            return None
+        pairs = self.config.get("exchange", {}).get("pair_whitelist", [])
+        return BreakerStage(CircuitBreaker(runtime.consultant, self.interventions, self.events,
+                                           self.centaur_state, pairs,
+                                           self.centaur.risk.leverage.ceiling))
+
+    def _build_pipeline(self) -> EntryPipeline:
+        candle = [DriftGate()] if self.models is not None and self.models.freqai_on else []
+        gates: list[Any] = []
+        sizer = None
+        if self.centaur.risk.enabled:
+            gates += self.risk.entry_gates(
+                futures=self.config.get("trading_mode") == TradingMode.FUTURES)
+            sizer = self.risk.sizer()
+        if self.veto is not None:
+            gates.append(self.veto)
+        return EntryPipeline(candle, gates, sizer, on_denial=self.denials)
+
+    def restart_backtest_run(self) -> None:
+        super().restart_backtest_run()
+        self.risk.restart_backtest_run()
+        self.denials.clear()
+        self._proposals.clear()
+
+    def ft_bot_cleanup(self) -> None:
+        super().ft_bot_cleanup()
+        llm = self.__dict__.get("llm")
+        if llm is not None:
+            llm.close()
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def informative_pairs(self):
+        pairs: list[tuple[str, str, str]] = []
+        whitelist = self.dp.current_whitelist()
+        if self.uses_ensemble:
+            pairs += [e for pair in whitelist
+                      for e in (funding_informative(pair), spot_informative(pair))]
+        if self.uses_models and freqai_enabled(self.config):
+            pairs += [p for p in self.centaur_informative_pairs() if p not in pairs]
+        if self.config.get("trading_mode") == TradingMode.FUTURES:
+            pairs += [funding_informative(p) for p in whitelist
+                      if funding_informative(p) not in pairs]
+        return list(dict.fromkeys(pairs))
+
+    def advise_all_indicators(self, data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """Backtests and hyperopt: each analysis run starts from the loaded tracker state and
+        builds its own proposals."""
+        if self.signals is not None:
+            self.signals.restart_run()
+        self._proposals.clear()
+        return super().advise_all_indicators(data)
+
+    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        pair = metadata["pair"]
+        if self.uses_ensemble or self.config.get("trading_mode") == TradingMode.FUTURES:
+            dataframe = with_funding_rate(dataframe, self.dp, pair, self.timeframe)
+        if self.models is not None:
+            dataframe = self.models.add(dataframe, metadata, getattr(self, "freqai", None), self)
+        if self.signals is not None:
+            dataframe = self.signals.indicators(dataframe, pair, self.dp)
+        dataframe = add_risk_columns(dataframe, self.centaur.risk,
+                                     int(timedelta(days=1) / self._step))
+        self.candle_rows.update(pair, RiskRows.from_dataframe(dataframe))
+        return dataframe
+
+    # --- every loop ----------------------------------------------------------------------------
+
+    def bot_loop_start(self, current_time: datetime, **kwargs) -> None:
+        super().bot_loop_start(current_time=current_time, **kwargs)
+        if self.trading and self.signals is not None and not self.signals.tracker_warm:
+            self.warm_up_tracker({pair: self.dp.ohlcv(pair, self.timeframe)
+                                  for pair in self.dp.current_whitelist()})
+        if self.centaur.risk.enabled:
+            self.risk.on_loop(current_time)
+        if self.veto is not None:
+            self.veto.on_loop(_utc(current_time), self._step)
+        if self.breaker is not None:
+            closed = Trade.get_trades_proxy(is_open=False)  # backtests: the list itself, O(1)
+            self.breaker.on_loop(current_time, closed,
+                                 self.wallets.get_starting_balance() if self.wallets else 0.0)
+        if self.trading:
+            cutoff = _utc(current_time) - 3 * self._step
+            self._proposals = {k: p for k, p in self._proposals.items() if k[1] >= cutoff}
+
+    def warm_up_tracker(self, candles: dict[str, pd.DataFrame]) -> None:
+        """Live start-up: offer every pair's scored calls before the first decision flushes
+        them, so the history is applied in the same order as in a backtest (otherwise the
+        first pair analysed would apply its history before the others had offered theirs)."""
+        for pair, frame in candles.items():
+            if not frame.empty:
+                self.advise_indicators(frame.copy(), {"pair": pair})
+        self.signals.tracker_warm = True
+
+    # --- entries and exits ---------------------------------------------------------------------
+
+    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        if self.signals is not None:
+            dataframe = self.signals.entries(dataframe, metadata["pair"])
+        dataframe = self.pipeline.filter_candles(dataframe)
+        if self.veto is not None:
+            self._offer_to_veto(dataframe, metadata["pair"])
+        return dataframe
+
+    def _offer_to_veto(self, dataframe: pd.DataFrame, pair: str) -> None:
+        """The entry candidates the veto must decide before sizing: every one of the period in
+        backtests, the last closed candle's when trading."""
+        frame = self.veto.market_frame(dataframe)
+        rows = frame.iloc[-1:] if self.veto.runtime.trading else frame
+        candidates = []
+        for side in SIDES:
+            column = f"enter_{side}"
+            if column not in rows:
+                continue
+            for _, row in rows[rows[column] == 1].iterrows():
+                tag = row.get("enter_tag")
+                proposal = self._proposal(pair, side, _utc(row["date"]),
+                                          tag if isinstance(tag, str) and tag else None,
+                                          float(row["close"]))
+                candidates.append((proposal, row))
+        self.veto.on_analysis(candidates)
+
+    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        return self.signals.exits(dataframe) if self.signals is not None else dataframe
+
+    def _proposal(self, pair: str, side: str, candle_time: datetime, tag: str | None,
+                  close: float | None = None) -> EntryProposal:
+        """The proposal of this (pair, candle, side), built once."""
+        key = (pair, candle_time, side)
+        found = self._proposals.get(key)
+        if found is None or (found.tag != tag and tag is not None):
+            if self.signals is not None:
+                found = self.signals.proposal(pair, side, candle_time, tag, close)
+            else:
+                found = EntryProposal(pair, side, tag, (), 1.0, None, candle_time,
+                                      candle_time + self._step, close)
+            self._proposals[key] = found
+        return found
+
+    def _proposal_at(self, pair: str, side: str, now: datetime, tag: str | None
+                     ) -> EntryProposal:
+        """The proposal an entry at ``now`` acts on: that of the last closed candle."""
+        decided_at = timeframe_to_prev_date(self.timeframe, _utc(now))
+        return self._proposal(pair, side, decided_at - self._step, tag)
+
+    def leverage(self, pair: str, current_time: datetime, current_rate: float,
+                 proposed_leverage: float, max_leverage: float, entry_tag: str | None,
+                 side: str, **kwargs) -> float:
+        if not self.centaur.risk.enabled:
+            return min(self.fixed_leverage, max_leverage)
+        return self.risk.leverage(pair, current_time, max_leverage)
+
+    def custom_stake_amount(self, pair: str, current_time: datetime, current_rate: float,
+                            proposed_stake: float, min_stake: float | None, max_stake: float,
+                            leverage: float, entry_tag: str | None, side: str,
+                            **kwargs) -> float:
+        if not self.centaur.risk.enabled and self.veto is None:
+            return proposed_stake
+        proposal = self._proposal_at(pair, side, current_time, entry_tag)
+        with self.risk.lock:
+            verdict = self.pipeline.size(proposal, EntryRequest(
+                current_time, current_rate, leverage, min_stake, max_stake))
+        if not verdict.decision.allowed:
+            return 0.0
+        return proposed_stake if self.pipeline.sizer is None else verdict.stake_usd
+
+    def confirm_trade_entry(self, pair: str, order_type: str, amount: float, rate: float,
+                            time_in_force: str, current_time: datetime, entry_tag: str | None,
+                            side: str, **kwargs) -> bool:
+        if not self.pipeline.gates:
+            return True
+        proposal = self._proposal_at(pair, side, current_time, entry_tag)
+        with self.risk.lock:
+            verdict = self.pipeline.confirm(proposal, EntryRequest(current_time, rate,
+                                                                   amount=amount))
+        return verdict.decision.allowed
+
+    def order_filled(self, pair: str, trade: Trade, order, current_time: datetime,
+                     **kwargs) -> None:
+        if not self.centaur.risk.enabled:
+            return
+        if order.ft_order_side == trade.entry_side:
+            self.risk.on_entry_filled(pair, trade, current_time)
+        else:
+            self.risk.on_exit_filled(trade, order)
+
+    def custom_stoploss(self, pair: str, trade: Trade, current_time: datetime,
+                        current_rate: float, current_profit: float, after_fill: bool,
+                        **kwargs) -> float | None:
+        if not self.centaur.risk.enabled:
+            return stoploss_from_open(-self.fixed_stop_price_ratio * trade.leverage,
+                                      current_profit, is_short=trade.is_short,
+                                      leverage=trade.leverage)
+        return stoploss_from_absolute(self.risk.stop_price(pair, trade, current_time),
+                                      current_rate, is_short=trade.is_short,
+                                      leverage=trade.leverage)
+
+    def custom_exit(self, pair: str, trade: Trade, current_time: datetime, current_rate: float,
+                    current_profit: float, **kwargs) -> str | bool | None:
+        if self.signals is not None:
+            reason = self.signals.voter_exit(pair, trade, current_time)
+            if reason:
+                return reason
+        if not self.centaur.risk.enabled:
+            return None
+        return self.risk.exit_reason(pair, trade, current_time, current_profit)
+
+    def adjust_trade_position(self, trade: Trade, current_time: datetime, current_rate: float,
+                              current_profit: float, min_stake: float | None, max_stake: float,
+                              current_entry_rate: float, current_exit_rate: float,
+                              current_entry_profit: float, current_exit_profit: float,
+                              **kwargs):
+        if not self.centaur.risk.enabled:
+            return None
+        return self.risk.take_profit(trade, current_rate)
+
+    # --- the operator (Telegram, REST) and status ----------------------------------------------
+
+    def kill_switch(self, now: datetime, by: str) -> ts.Halt:
+        return self.risk.kill_switch(now, by)
+
+    def resume(self, now: datetime, by: str, include_timed: bool = False) -> list[ts.Halt]:
+        return self.risk.resume(now, by, include_timed)
+
+    def state_reset(self, now: datetime, by: str) -> list[ts.Halt]:
+        return self.risk.state_reset(now, by)
+
+    def active_halt_reasons(self, now: datetime) -> list[str]:
+        return self.risk.active_halt_reasons(now)
+
+    def last_denial(self, pair: str) -> Decision | None:
+        return self.denials.last(pair)
+
+    def forget_denial(self, pair: str) -> None:
+        self.denials.forget(pair)
+
+    def trading_state(self, now: datetime) -> ts.TradingState:
+        return self.risk.trading_state(now)
+
+    def centaur_status(self) -> dict[str, Any]:
+        if not hasattr(self, "pipeline"):
+            return {}
+        now = datetime.now(UTC)
+        status: dict[str, Any] = {"pipeline": self.pipeline.describe()}
+        if self.signals is not None:
+            status.update(self.signals.status())
+        status.update(self.risk.status(now))
+        status["denials"] = dict(self.denials.counts)
+        status["events"] = [{k: e[k] for k in ("time", "severity", "code", "message")}
+                            for e in self.events.recent(10)]
+        if self.veto is not None:
+            status["llm_veto"] = self.veto.status()
+        return status
+
+    def _book_skew(self, pair: str) -> float | None:
+        try:
+            book = self.dp.orderbook(pair, 10)
+        except FreqtradeException as err:
+            logger.warning("%s: order book unavailable for the veto (%s)", pair, err)
+            return None
+        return book_skew(book.get("bids") or [], book.get("asks") or [])
+
+
+def _utc(value: Any) -> datetime:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+    return stamp.to_pydatetime()
