@@ -9,7 +9,7 @@ SETUP_HASH = $(shell cat $(SETUP_INPUTS) | sha256sum | cut -c1-16)
 DEMO_TIMERANGE ?= 20250101-20260219
 BENCH_TIMERANGE ?= 20250101-20250401
 
-.PHONY: setup demo demo-veto test bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
+.PHONY: setup demo demo-veto test test-fast test-slow bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
 	bench-sor report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
 	venue venues plugins
 
@@ -42,9 +42,18 @@ demo-veto: setup
 	$(BIN)/freqtrade backtesting -c config/backtest.json -c config/veto-replay.json \
 		--timerange $(VETO_TIMERANGE) --export trades
 
-## test: the suite's tests (real freqtrade runs; ../shared beside the project)
+## test: the suite's tests, fast tier then slow tier (real freqtrade runs; ../shared beside it)
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m slow
+
+## test-fast: pure rules, the pipeline with fakes, layering, contracts (under 2 minutes)
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## test-slow: the tests that run freqtrade processes, train models or start servers
+test-slow: setup
+	$(BIN)/python -m pytest -q -m slow
 
 ## bench: every benchmark; each writes bench/results/<name>.json and prints its figures
 bench: bench-backtest bench-models bench-strategy bench-risk bench-llm bench-sor

@@ -27,7 +27,6 @@ from bench.common import (
     write_result,
 )
 
-
 BASELINE = "SampleStrategy"  # freqtrade/templates/sample_strategy.py
 
 

@@ -31,18 +31,16 @@ import pandas as pd
 from freqtrade.enums import CandleType, RunMode
 
 from bench.common import PROJECT_ROOT, timed_backtest, write_result
+from centaur.settings import settings_from
+from centaur.settings.llm import LlmSettings
 from llm_layer import server
 from llm_layer.client import LlmClient
 from llm_layer.consultant import Consultant
 from llm_layer.market_state import MarketState, add_market_features
 from llm_layer.news import news_source
 from llm_layer.prompt import TradeProposal
-from llm_layer.runtime import open_runtime
 from llm_layer.store import DecisionStore
 from llm_layer.veto import VetoEngine
-from centaur.settings import settings_from
-from centaur.settings.llm import LlmSettings
-
 
 NEWS = str(PROJECT_ROOT.parent / "shared/data/news/crypto_headlines_2025-11_2026-02.csv")
 DATA = PROJECT_ROOT.parent / "shared/data/binance/futures"

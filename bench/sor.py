@@ -34,7 +34,6 @@ from sor_exchange.book import VenueBook, VenueTerms
 from sor_exchange.optimum import lp_optimum
 from sor_exchange.router import plan_route
 
-
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 CRYPTOFEED = SHARED / "orderbooks" / "cryptofeed"
 BOOKS_1000 = (("venue_a", "BINANCE_FUTURES.http.0.0", "SUSHIUSDT"),

@@ -33,7 +33,6 @@ from bench.common import (
     write_result,
 )
 
-
 BASELINE = "SampleStrategy"
 TARGET_RATIO = 3.0
 

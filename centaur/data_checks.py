@@ -27,7 +27,6 @@ import pandas as pd
 from centaur.decision import ReasonCode
 from centaur.settings.data import DataSettings
 
-
 FUNDING_RATE = "funding_rate"
 # Candle types a run can do without: dropping one drops the pair from the run. Mark, index and
 # funding rows only price funding; without them freqtrade charges no funding for the pair.

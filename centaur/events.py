@@ -19,7 +19,6 @@ from typing import Any
 from centaur.decision import ReasonCode
 from centaur.state import StateStore
 
-
 logger = logging.getLogger("centaur.events")
 
 KEEP_EVENTS = 500

@@ -20,7 +20,6 @@ from freqtrade.exceptions import (
     TemporaryError,
 )
 
-
 RECORDED_ERRORS = (ExchangeError, TemporaryError, DDosProtection, InvalidOrderException,
                    InsufficientFundsError)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from centaur.state import StateStore
 
-
 _NAMESPACE = "interventions"
 
 

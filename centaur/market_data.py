@@ -7,7 +7,6 @@ from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import CandleType
 from freqtrade.exchange import timeframe_to_seconds
 
-
 FUNDING_TIMEFRAME = "1h"  # freqtrade's funding_fee_timeframe; the shared rows are 8h apart
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from freqtrade.enums import RunMode
 
-
 TRADE_MODES: tuple[RunMode, ...] = (RunMode.LIVE, RunMode.DRY_RUN)
 _TRADE_VALUES = frozenset(mode.value for mode in TRADE_MODES)
 

@@ -30,7 +30,6 @@ import pandas as pd
 from centaur.decision import Decision, ReasonCode
 from centaur.signal_stats import SignalStats
 
-
 logger = logging.getLogger(__name__)
 
 SIDES = ("long", "short")

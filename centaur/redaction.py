@@ -22,7 +22,6 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-
 MASK = "***"
 REDACTED = "REDACTED"
 MIN_SECRET_CHARS = 4  # shorter values ("", "0", "yes") would mask ordinary text

@@ -23,7 +23,6 @@ from centaur.redaction import REDACTOR
 from centaur.settings import CentaurConfigError
 from centaur.settings.exchange import CREDENTIAL_KEYS
 
-
 logger = logging.getLogger(__name__)
 
 DOTENV_PATH_ENV = "CENTAUR_DOTENV"

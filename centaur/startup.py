@@ -15,7 +15,6 @@ from typing import Any
 from centaur.secrets import check_no_secrets_in_files, check_required_secrets
 from centaur.settings import CONFIG_KEY, settings_from
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -28,16 +28,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from freqtrade.enums import RunMode
-
+from centaur.modes import is_trading
+from centaur.sqlite_tx import transaction
 
 MEMORY = ":memory:"
-_TRADE_MODES = {RunMode.LIVE, RunMode.DRY_RUN, "live", "dry_run"}
 
 
 def state_path(config: dict[str, Any]) -> str:
     """The store for this freqtrade process: a file for trade modes, memory otherwise."""
-    if config.get("runmode") not in _TRADE_MODES:
+    if not is_trading(config):
         return MEMORY
     db_url = str(config.get("db_url", ""))
     if db_url.startswith("sqlite:///") and not db_url.endswith(":memory:"):
@@ -128,14 +127,14 @@ class StateStore:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         version = _schema_version(db)
-        db.execute("BEGIN IMMEDIATE")
-        for statement in _CREATE if version == 0 else _CREATE[:1]:
-            db.execute(statement)
-        for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
-            if version:
-                MIGRATIONS[target](db)
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        db.execute("COMMIT")
+        with transaction(db):
+            for statement in _CREATE if version == 0 else _CREATE[:1]:
+                db.execute(statement)
+            for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+                if version:
+                    MIGRATIONS[target](db)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                       (SCHEMA_VERSION,))
         return db
 
     def _decode(self, namespace: str, key: str, value: str, checksum: str | None) -> Any:
@@ -176,18 +175,12 @@ class StateStore:
         for key, value in values.items():
             text = json.dumps(value, default=str, allow_nan=False)
             encoded.append((namespace, key, text, _checksum(text)))
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT INTO state (namespace, key, value, checksum) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(namespace, key) DO UPDATE SET previous_value=state.value, "
-                    "previous_checksum=state.checksum, value=excluded.value, "
-                    "checksum=excluded.checksum", encoded)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with transaction(self._db, self._lock):
+            self._db.executemany(
+                "INSERT INTO state (namespace, key, value, checksum) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(namespace, key) DO UPDATE SET previous_value=state.value, "
+                "previous_checksum=state.checksum, value=excluded.value, "
+                "checksum=excluded.checksum", encoded)
 
     def clear(self, namespace: str) -> None:
         with self._lock:

@@ -23,7 +23,6 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-
 OFF_SWITCH_ENV = "CENTAUR_PLUGINS"
 _OFF_VALUES = frozenset({"0", "off", "false", "no", "disabled"})
 

@@ -31,7 +31,6 @@ from centaur.data_checks import PAIR_ATTR, check_candles, drop_warning, droppabl
 from centaur.settings import CONFIG_KEY, CentaurConfigError, settings_from
 from centaur.settings.data import DataSettings
 
-
 logger = logging.getLogger(__name__)
 
 _active: DataSettings | None = None

@@ -16,7 +16,6 @@ from typing import Any
 
 from centaur_plugins import data_hook, registry, targets
 
-
 logger = logging.getLogger(__name__)
 
 _MARK = "__centaur_hook__"

@@ -9,7 +9,6 @@ from typing import Any
 
 from centaur_plugins.bootstrap import OFF_SWITCH_ENV
 
-
 logger = logging.getLogger("centaur_plugins")
 
 _registered: dict[str, list[str]] = {}

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from pydantic import BaseModel
 
 from centaur_plugins import operator
-
-
 from centaur_plugins.catalogue import REST_PREFIX as PREFIX
 
 router = APIRouter(tags=["Centaur"])

@@ -16,11 +16,10 @@ from typing import Any
 
 from telegram.ext import Application, CommandHandler
 
+from centaur.settings import settings_from
 from centaur_plugins import operator
 from centaur_plugins.catalogue import TELEGRAM_COMMANDS
 from centaur_plugins.status import format_status, suite_status
-from centaur.settings import settings_from
-
 
 Handler = Callable[[Any, Any, Any], Awaitable[None]]
 

@@ -22,11 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from freqtrade.configuration import TimeRange
-from freqtrade.enums import CandleType, RunMode
+from freqtrade.enums import CandleType
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.freqai.base_models.BaseRegressionModel import BaseRegressionModel
 from freqtrade.freqai.data_kitchen import FreqaiDataKitchen
 
+from centaur.modes import is_trading
 from centaur.settings import settings_from
 from freqai_models.candle_source import FUNDING_TIMEFRAME, SPOT_TIMEFRAME, DatadirSource, spot_pair
 from freqai_models.feature_catalogue import TRAINING_NAMES
@@ -37,7 +38,6 @@ from freqai_models.ranker_engine import PooledHandle, PooledRankerEngine, do_pre
 from freqai_models.schedule import Window
 from freqai_models.universe import resolve_universe
 from freqai_models.window_store import WindowStore, fingerprint
-
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class CentaurLGBMRanker(BaseRegressionModel):
         self._live_window: Window | None = None  # the pooled model live trading reads
 
     def _panels(self, period: pd.Timedelta, train: pd.Timedelta):
-        if self.config.get("runmode") in (RunMode.LIVE, RunMode.DRY_RUN):
+        if is_trading(self.config):
             return FramePanels(self._live_frames, self.centaur, self.timeframe_secs)
         last = self._backtest_stop + pd.Timedelta(seconds=self.timeframe_secs) \
             if self._backtest_stop is not None else None  # freqtrade loads the stop candle too

@@ -18,7 +18,6 @@ from freqtrade.enums import CandleType
 from freqai_models.candles import fill_gaps
 from freqai_models.pair_features import PairInputs
 
-
 FUNDING_TIMEFRAME = "1h"  # the shared funding files' (and freqtrade's) funding timeframe
 SPOT_TIMEFRAME = "1h"
 

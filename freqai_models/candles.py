@@ -18,7 +18,6 @@ import logging
 
 import pandas as pd
 
-
 logger = logging.getLogger(__name__)
 
 OHLCV = ("open", "high", "low", "close", "volume")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
 BTC_PAIR = "BTC/USDT:USDT"
 RANKED = ("logret_12", "logret_48", "logret_288", "rv_288", "volume_ratio_288", "funding_rate")
 DEMEANED = ("logret_48", "logret_288")

@@ -33,7 +33,6 @@ from scipy.special import kolmogorov
 from centaur.decision import ReasonCode
 from centaur.settings.models import DriftSettings
 
-
 KS_POINTS = 50
 _EPS = 1e-4
 TESTS = ("PSI", "KS", "CUSUM")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 EVERYWHERE = "backtest+live (OHLCV)"
 FUNDING = "backtest+live (funding settlements; NaN-free: last settled rate)"
 SPOT = "backtest+live where spot candles exist (0 and basis_available=0 elsewhere)"

@@ -15,18 +15,18 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from freqtrade.enums import CandleType, RunMode
+from freqtrade.enums import CandleType
 from freqtrade.exchange import timeframe_to_seconds
 
+from centaur.modes import is_trading
 from centaur.settings import settings_from
+from centaur.strategy_base import StrategyMixin
 from freqai_models.candle_source import FUNDING_TIMEFRAME, SPOT_TIMEFRAME, spot_pair
 from freqai_models.feature_catalogue import TRAINING_NAMES
 from freqai_models.features import compute_features
 from freqai_models.labels import forward_log_return
 from freqai_models.pair_features import PairInputs
 from freqai_models.universe import resolve_universe
-from centaur.strategy_base import StrategyMixin
-
 
 REGRESSION_TARGET = "&-fwd_logret_4h"
 CLASSIFICATION_TARGET = "&-beats_fee_4h"
@@ -114,7 +114,7 @@ class CentaurFeaturesMixin(StrategyMixin):
         frame = self.dp.get_pair_dataframe(pair, self.timeframe)
         freqai = getattr(self, "freqai", None)
         history = getattr(getattr(freqai, "dd", None), "historic_data", {}) or {}
-        live = self.config.get("runmode") in (RunMode.LIVE, RunMode.DRY_RUN)
+        live = is_trading(self.config)
         longer = history.get(pair, {}).get(self.timeframe) if live else None
         if longer is not None and len(longer) > len(frame):
             frame = longer

@@ -34,7 +34,6 @@ from scipy.signal import lfilter
 from centaur.decision import ReasonCode
 from centaur.settings.models import GarchSettings
 
-
 logger = logging.getLogger(__name__)
 
 EWMA_LAMBDA = 0.97

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 DEFAULTS: dict[str, Any] = {
     "n_jobs": 1,
     "deterministic": True,

@@ -26,7 +26,6 @@ from centaur.settings.models import ModelsSettings
 from freqai_models.garch import garch_sigma
 from freqai_models.regime import regime_columns
 
-
 RANKER_COLUMNS = ("ranker_score", "ranker_rank", "ranker_universe")
 
 

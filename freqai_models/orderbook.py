@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 from freqtrade.enums import RunMode
 
+from centaur.modes import TRADE_MODES
 
 logger = logging.getLogger(__name__)
 
 LEVELS = 10
-LIVE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
+LIVE_MODES = TRADE_MODES
 
 
 def imbalance(book: dict[str, Any], levels: int = LEVELS) -> float:

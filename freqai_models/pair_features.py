@@ -17,7 +17,6 @@ import pandas_ta as pta
 from centaur.settings.models import GarchSettings
 from freqai_models.garch import garch_sigma
 
-
 LIQ_WICK_ATR = 2.0
 LIQ_VOLUME_MEDIAN = 3.0
 LIQ_CAP_CANDLES = 2016

@@ -20,7 +20,6 @@ from freqai_models.labels import forward_log_return, label_cutoff, relevance_gra
 from freqai_models.pair_features import PairInputs
 from freqai_models.schedule import Window
 
-
 WARMED_UP = ("rv_2016", "close_to_sma_200")  # the longest windows: finite once warmed up
 
 

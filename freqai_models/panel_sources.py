@@ -27,7 +27,6 @@ from freqai_models.pair_features import PairInputs
 from freqai_models.panel import Panel, build_panel
 from freqai_models.schedule import boundary_at
 
-
 logger = logging.getLogger(__name__)
 
 

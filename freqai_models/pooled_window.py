@@ -25,7 +25,6 @@ from freqai_models.panel import Panel, training_rows
 from freqai_models.ranker import fit_ranker, long_predictions, score
 from freqai_models.schedule import Window
 
-
 logger = logging.getLogger(__name__)
 
 MIN_QUERY_GROUPS = 48  # two days of hourly timestamps: fewer is not a ranking problem

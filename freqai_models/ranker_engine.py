@@ -19,11 +19,15 @@ import pandas as pd
 from centaur.decision import ReasonCode
 from centaur.settings.models import ModelsSettings
 from freqai_models.panel import Panel
-from freqai_models.pooled_window import (PREDICTION_COLUMNS, WindowResult, build_window,
-                                         score_window, train_window)
+from freqai_models.pooled_window import (
+    PREDICTION_COLUMNS,
+    WindowResult,
+    build_window,
+    score_window,
+    train_window,
+)
 from freqai_models.schedule import Window, boundaries, boundary_at, windows_between
 from freqai_models.window_store import WindowStore
-
 
 logger = logging.getLogger(__name__)
 

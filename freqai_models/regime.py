@@ -31,7 +31,6 @@ import pandas_ta as pta
 
 from centaur.settings.models import RegimeSettings
 
-
 VOL_REGIMES = ("low", "normal", "high", "extreme")
 TREND_REGIMES = ("trending", "ranging")
 ADX_LENGTH = 14

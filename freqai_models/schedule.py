@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-
 EPOCH = pd.Timestamp(0, tz="UTC")
 
 

@@ -26,7 +26,6 @@ from freqai_models.panel import Panel, training_rows
 from freqai_models.pooled_window import build_window
 from freqai_models.schedule import Window
 
-
 MOMENTUM_FEATURE = "logret_288"
 MODELS = ("ranker", "per_pair_regressor", "momentum")
 

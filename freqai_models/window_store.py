@@ -29,7 +29,6 @@ from freqai_models.drift import DriftReference
 from freqai_models.pooled_window import WindowResult
 from freqai_models.schedule import Window
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -29,6 +29,9 @@ from freqtrade.persistence import Trade
 from centaur.decision import ReasonCode
 from centaur.events import EventSink, OperatorEvent, Severity
 from centaur.interventions import Intervention, InterventionBook
+from centaur.settings.llm import BreakerSettings
+from centaur.state import StateStore
+from centaur.trade_stats import closed_drawdown_ratio, consecutive_losses
 from llm_layer.consultant import Answer, Consultant, Parser
 from llm_layer.palette import (
     INTERVENTION_OF,
@@ -43,10 +46,6 @@ from llm_layer.palette import (
 )
 from llm_layer.prompt import LlmRequest
 from llm_layer.store import DecisionRecord
-from centaur.settings.llm import BreakerSettings
-from centaur.state import StateStore
-from centaur.trade_stats import closed_drawdown_ratio, consecutive_losses
-
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,8 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from centaur.decision import ReasonCode
-from llm_layer.prompt import LlmRequest
 from centaur.settings.llm import LlmSettings
-
+from llm_layer.prompt import LlmRequest
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 NO_KEY = "no-key"  # local servers ignore the key; the openai client insists on one

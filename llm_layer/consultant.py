@@ -18,12 +18,11 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from centaur.decision import ReasonCode
+from centaur.settings.llm import LlmMode, LlmSettings
 from llm_layer.client import Completion, LlmCallError, LlmClient
 from llm_layer.prompt import LlmRequest
 from llm_layer.schema import InvalidOutput
 from llm_layer.store import CallRecord, DecisionStore
-from centaur.settings.llm import LlmMode, LlmSettings
-
 
 T = TypeVar("T")
 _RECORD_ONLY = (LlmMode.REPLAY, LlmMode.INVERT)

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from freqtrade.exchange import timeframe_to_minutes
 
-
 SHORT_VOL_HOURS = 4
 LONG_VOL_HOURS = 48  # within a 5m strategy's 720-candle start-up and freqtrade's 1000 rows
 CALM_BELOW_RATIO = 0.7

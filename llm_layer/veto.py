@@ -9,6 +9,7 @@ raises for anything the model or the network does.
 from __future__ import annotations
 
 from centaur.decision import Decision
+from centaur.settings.llm import LlmMode, LlmSettings
 from llm_layer.consultant import Answer, Consultant, Parser
 from llm_layer.market_state import MarketState
 from llm_layer.news import NewsSource
@@ -16,7 +17,6 @@ from llm_layer.prompt import LlmRequest, TradeProposal, veto_messages
 from llm_layer.schema import VetoOpinion, opinion_wire_schema, parse_opinion
 from llm_layer.store import DecisionRecord
 from llm_layer.verdict import OPINION_CODES, failure_decision, inverted, opinion_decision
-from centaur.settings.llm import LlmMode, LlmSettings
 
 
 def _parse_veto(text: str | None):

@@ -35,7 +35,6 @@ from llm_layer.prompt import TradeProposal
 from llm_layer.runtime import LlmRuntime, RuntimeHandle
 from llm_layer.verdict import FAILURE_CODES, failure_decision
 
-
 logger = logging.getLogger(__name__)
 
 _ALLOW = Decision.allow()

@@ -16,7 +16,6 @@ from typing import Any
 
 from strategies.signals import parse_tag
 
-
 Trade = dict[str, Any]
 
 

@@ -33,15 +33,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from research import llm_report_metrics as rm
-from llm_layer import server
-from research.llm_report_data import build_datadir
-from research.llm_report_markdown import markdown
-from research.llm_report_runs import Run, run_backtest, snapshot_code, write_config
-from llm_layer.store import DecisionStore
 from centaur.report_files import write_report
 from centaur.settings import settings_from
 from centaur.settings.llm import LlmSettings
+from llm_layer import server
+from llm_layer.store import DecisionStore
+from research import llm_report_metrics as rm
+from research.llm_report_data import build_datadir
+from research.llm_report_markdown import markdown
+from research.llm_report_runs import Run, run_backtest, snapshot_code, write_config
 
 PROJECT = Path.cwd()  # run from the project root (make report-veto does)
 SHARED = Path(os.environ.get("CENTAUR_SHARED", PROJECT.parent / "shared")) / "data"

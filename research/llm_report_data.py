@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-
 INTEREST_RATE = 0.0001  # Binance USDT-M interest component per 8 h
 PREMIUM_CLAMP = 0.0005
 SETTLEMENT_HOURS = (0, 8, 16)

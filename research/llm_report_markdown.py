@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 RUN_COLUMNS = ("trades", "profit_usd", "expectancy_r", "expectancy_r_stderr", "win_rate",
                "profit_factor", "max_drawdown_account_ratio", "wall_secs")
 

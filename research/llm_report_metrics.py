@@ -23,7 +23,6 @@ import numpy as np
 from centaur.decision import ReasonCode
 from llm_layer.verdict import FAILURE_CODES
 
-
 Candidate = tuple[str, str, datetime]
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 CODE_DIRS = ("centaur", "strategies", "risk_protections", "freqai_models", "sor_exchange",
              "user_data/strategies", "user_data/freqaimodels", "config")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")

@@ -24,13 +24,13 @@ from centaur.report_files import write_report
 from centaur.settings import settings_from
 from centaur.settings.models import ModelsSettings
 from freqai_models.candle_source import DatadirSource
-from research.drift_study import gate_study
 from freqai_models.feature_catalogue import TRAINING_NAMES, WARMUP_CANDLES
 from freqai_models.features import compute_features
 from freqai_models.panel_sources import DatadirPanels
-from research.models_report_markdown import render
 from freqai_models.schedule import Window, windows_between
 from freqai_models.walk_forward import MODELS, WindowScores, metrics_for, score_window
+from research.drift_study import gate_study
+from research.models_report_markdown import render
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REPORT_PAIRS = ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT", "XRP/USDT:USDT",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from freqai_models.feature_catalogue import markdown_table
 
-
 MODEL_NAMES = {"ranker": "pooled ranker", "per_pair_regressor": "per-pair regressor",
                "momentum": "momentum (24 h)"}
 METRICS = (("rank_ic_mean", "rank IC", "{:+.4f}"), ("rank_ic_tstat", "IC t-stat", "{:+.2f}"),

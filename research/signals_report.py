@@ -33,8 +33,8 @@ from bench.common import PROJECT_ROOT
 from centaur.report_files import write_report
 from centaur.settings import settings_from
 from research import attribution
-from strategies.signals import REGISTRY
 from research.walk_forward import Search, Workspace, backtest, headline, walk_forward
+from strategies.signals import REGISTRY
 
 REPORTS = PROJECT_ROOT / "reports"
 

@@ -33,7 +33,6 @@ from centaur.events import EventSink, OperatorEvent, Severity
 from centaur.exchange_health import HEALTH
 from centaur.interventions import InterventionBook, InterventionKind
 from centaur.modes import is_trading
-from centaur.pipeline import EntryProposal
 from centaur.settings.risk import RiskSettings
 from centaur.state import StateCorrupt, StateStore
 from centaur.trade_stats import consecutive_losses, drawdown_ratio, win_rate_payoff
@@ -56,7 +55,6 @@ from risk_protections.funding_trap import bleeding_decision
 from risk_protections.max_drawdown import max_drawdown_decision
 from risk_protections.risk_inputs import Account, CandleRows, StopModel, finite
 from risk_protections.stops import take_profit_due, time_exit_due
-
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +136,9 @@ class RiskEngine:
         state, added = ts.with_halt(state, halt, now)
         if added:
             PairLocks.lock_pair("*", now + _FOREVER, halt.lock_reason, now=now)
+        fix = integrity.fix_text(store.path, store.backup_path())
         self.parts.events.emit(OperatorEvent(now, Severity.CRITICAL, verdict.reason,
-                                             f"{verdict.detail}. Trading is HALTED. "
-                                             f"{integrity.fix_text(store.path, store.backup_path())}"))
+                                             f"{verdict.detail}. Trading is HALTED. {fix}"))
         self.state = state
         store.put(STATE_NS, STATE_KEY, ts.to_json(state))
         return state

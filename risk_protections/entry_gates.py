@@ -32,7 +32,6 @@ from risk_protections.sanity_gates import (
     spread_decision,
 )
 
-
 logger = logging.getLogger(__name__)
 
 _ALLOW = Decision.allow()

@@ -14,10 +14,9 @@ from freqtrade.plugins.protections import IProtection, ProtectionReturn
 from pydantic import Field
 
 from centaur.decision import Decision, ReasonCode
-from centaur.trade_stats import consecutive_losses
 from centaur.settings.base import Section
+from centaur.trade_stats import consecutive_losses
 from risk_protections.protection_settings import parse_protection_settings
-
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from centaur.decision import Decision, ReasonCode
 from centaur.settings.risk import SizingSettings
-from risk_protections.kelly import kelly_fraction
 from centaur.signal_stats import SignalStats
+from risk_protections.kelly import kelly_fraction
 
 
 @dataclass(frozen=True)

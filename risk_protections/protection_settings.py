@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from centaur.settings import CentaurConfigError
 from centaur.settings.base import Section
 
-
 # Keys freqtrade's IProtection itself reads; suite protections accept them beside their own.
 FREQTRADE_KEYS = frozenset(
     {"method", "stop_duration", "stop_duration_candles", "lookback_period",

@@ -20,7 +20,6 @@ from freqtrade.exchange import timeframe_to_seconds
 
 from centaur.settings.risk import RiskSettings
 
-
 # Columns the risk layer reads, when the dataframe has them.
 ROW_COLUMNS = ("close", "risk_atr", "risk_highest_high", "risk_lowest_low", "risk_sigma",
                "risk_vol_daily", "risk_vol_normal", "funding_rate", "regime_position_scale",

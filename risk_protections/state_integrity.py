@@ -18,7 +18,6 @@ from centaur.decision import Decision, ReasonCode
 from centaur.state import StoreHealth
 from risk_protections import trading_state as ts
 
-
 # The codes a suite halt can carry (its freqtrade lock reason starts with "[CODE]").
 HALT_CODES = (ReasonCode.DAILY_DRAWDOWN, ReasonCode.MAX_DRAWDOWN, ReasonCode.EXCHANGE_ERROR_RATE,
               ReasonCode.KILL_SWITCH, ReasonCode.STATE_LOST, ReasonCode.STATE_CORRUPT)

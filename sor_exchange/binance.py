@@ -4,13 +4,12 @@ import logging
 
 from freqtrade.exchange import Binance
 
+from centaur.exchange_health import ExchangeHealthMixin
 from centaur.funding import FundingAlignmentMixin
 from centaur.offline.markets import OfflineMarketsMixin
 from centaur.settings import settings_from
-from centaur.exchange_health import ExchangeHealthMixin
 from sor_exchange.routed import RoutedExchangeMixin
 from sor_exchange.spot_candles import SpotCandlesInFuturesMixin
-
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from sor_exchange.health import VenueHealth
 from sor_exchange.journal import ChildRecord, Journal, ParentRecord
 from sor_exchange.venues import VenueOrderView
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -15,10 +15,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (Boolean, Column, DateTime, Float, Integer, MetaData, String, Table,
-                        create_engine, func, select, update)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.pool import StaticPool
-
 
 METADATA = MetaData()
 FILLS = Table(

@@ -14,7 +14,6 @@ from typing import Any
 
 from centaur.state import StateStore
 
-
 TERMINAL = frozenset({"closed", "canceled", "expired", "rejected", "lost"})
 
 

@@ -23,14 +23,20 @@ from typing import Any
 from uuid import uuid4
 
 import ccxt
-from freqtrade.enums import CandleType, RunMode
-from freqtrade.exceptions import (DDosProtection, InsufficientFundsError, InvalidOrderException,
-                                  OperationalException, TemporaryError)
+from freqtrade.enums import CandleType
+from freqtrade.exceptions import (
+    DDosProtection,
+    InsufficientFundsError,
+    InvalidOrderException,
+    OperationalException,
+    TemporaryError,
+)
 from freqtrade.exchange import timeframe_to_seconds
 
 from centaur.events import EventSink
+from centaur.modes import is_trading
 from centaur.settings import CentaurConfigError, settings_from
-from centaur.settings.exchange import RouteVenueSettings, RouterSettings
+from centaur.settings.exchange import RouterSettings, RouteVenueSettings
 from centaur.state import open_state
 from sor_exchange.execution import ChildExecutor
 from sor_exchange.fills_log import FillsLog, default_url
@@ -41,7 +47,6 @@ from sor_exchange.paper import PaperVenue
 from sor_exchange.slicing import volatility_bps_per_sqrt_sec
 from sor_exchange.venues import VenueClient
 
-
 logger = logging.getLogger(__name__)
 
 COMPOSITE_PREFIX = "sor-"
@@ -51,7 +56,6 @@ FUTURES_MARKETS: dict[str, dict[str, Any]] = {
     "bybit": {"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap"},
     "okx": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
 }
-_TRADE_MODES = (RunMode.LIVE, RunMode.DRY_RUN)
 
 
 def is_composite(order_id: str) -> bool:
@@ -125,7 +129,7 @@ class RoutedExchangeMixin:
         extra = [n for n in settings.active_venues() if n != self._config["exchange"]["name"]]
         if not settings.enabled or not extra:
             return None
-        if self._config.get("runmode") not in _TRADE_MODES:
+        if not is_trading(self._config):
             return None  # backtests and hyperopt never place orders
         return settings
 

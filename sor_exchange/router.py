@@ -23,7 +23,6 @@ from sor_exchange.book import VenueBook, VenueTerms, arrival_mid, lots_down, sid
 from sor_exchange.rounding import feasible_allocation
 from sor_exchange.walk import MergedBook, merge
 
-
 MAX_FIXED_COST_VENUES = 10  # 2**10 subsets: beyond that the enumeration is not worth it
 
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from sor_exchange.book import VenueBook, VenueTerms
 
-
 SEED_MID = 100_000.0
 SEED_ORDER_BASE = 50.0
 SEED_SIDE = "sell"

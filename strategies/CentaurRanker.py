@@ -13,16 +13,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 
 from centaur.events import Severity
+from centaur.modes import is_trading
+from centaur.strategy_base import CentaurStrategy
 from freqai_models.feature_catalogue import WARMUP_CANDLES
 from freqai_models.features_mixin import CentaurFeaturesMixin
 from freqai_models.model_columns import DriftEvents, add_model_columns
 from freqai_models.orderbook import add_live_orderbook
-from centaur.strategy_base import CentaurStrategy
 
 
 class CentaurRanker(CentaurFeaturesMixin, CentaurStrategy):
@@ -48,7 +48,7 @@ class CentaurRanker(CentaurFeaturesMixin, CentaurStrategy):
 
     def bot_start(self, **kwargs) -> None:
         super().bot_start(**kwargs)
-        live = self.config.get("runmode") in (RunMode.LIVE, RunMode.DRY_RUN)
+        live = is_trading(self.config)
         self.drift_events = DriftEvents(Severity.WARNING if live else Severity.INFO)
 
     def informative_pairs(self):

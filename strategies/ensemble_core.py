@@ -37,7 +37,6 @@ from strategies.signal_tracker import STATUS_CODES, Status
 from strategies.signals import REGISTRY, SignalContext, SignalFrame, build_signals, parse_tag
 from strategies.tracker_ledger import TrackerLedger
 
-
 _RETIRED = STATUS_CODES[Status.RETIRED]
 _LIVE_TIMELINE_GROUPS = 20_000  # tracker states kept in memory live (~70 days of 5m candles)
 _FRAME_FIELDS = ("direction", "confidence", "exit_long", "exit_short", "available",

@@ -52,7 +52,6 @@ from sor_exchange.selection import suite_exchange_class
 from strategies.ensemble_core import EnsembleSignals
 from strategies.signals.hourly import spot_informative
 
-
 logger = logging.getLogger(__name__)
 
 

@@ -14,7 +14,6 @@ import pandas as pd
 from centaur.settings.ensemble import RegimeFallbackSettings
 from strategies.signals.base import column
 
-
 VOL_LEVELS = ("low", "normal", "high", "extreme")
 TRENDING = "trending"
 

@@ -23,7 +23,6 @@ import pandas as pd
 
 from strategies.signal_tracker import PPM
 
-
 FIELDS = ("known_at_ns", "call_at_ns", "signal", "outcome_ppm", "cluster")
 
 

@@ -11,9 +11,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from centaur.market_data import funding_informative, with_funding_rate
 from centaur.strategy_base import CentaurStrategy
 from strategies.fixed_risk import FixedRisk
-from centaur.market_data import funding_informative, with_funding_rate
 from strategies.signal_outcomes import call_rows
 from strategies.signals import REGISTRY, Signal, SignalContext
 from strategies.signals.hourly import HourlyColumns, spot_informative

@@ -34,7 +34,6 @@ import numpy as np
 from centaur.settings.ensemble import TrackerSettings
 from centaur.signal_stats import SignalStats
 
-
 PPM = 1_000_000
 MAX_PAYOFF_RATIO = 10.0  # no loss in the window yet: a large but finite payoff
 

@@ -42,7 +42,6 @@ from strategies.signal_tracker import (
     wilson_bounds,
 )
 
-
 logger = logging.getLogger(__name__)
 
 NAMESPACE, KEY = "ensemble", "tracker"

@@ -88,3 +88,12 @@ def test_the_tracker_warmed_up_from_the_downloaded_history(bot):
     assert set(status) == set(REGISTRY)
     assert sum(s["calls"] for s in status.values()) > 0
     assert status["ranker"]["status"] == "probation" and status["ranker"]["calls"] == 0
+
+
+def test_the_configured_pipeline_is_in_the_status(bot):
+    status = bot["client"]._get("centaur/status")["strategy_status"]
+    pipeline = status["pipeline"]
+    assert pipeline["gates"][0] == "halts"
+    assert "order_book" in pipeline["gates"]  # trading: the live book is a gate
+    assert pipeline["sizer"] == ["position_sizing"]
+    assert isinstance(status["denials"], dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from centaur.settings import CentaurConfigError, settings_from
-from strategies.ensemble_core import EnsembleCore
+from strategies.signals.parameters import SignalParameters
 
 
 def test_defaults_are_the_issue_numbers():
@@ -27,5 +27,5 @@ def test_unknown_keys_are_refused_with_the_known_ones():
 
 def test_the_hyperopt_parameters_take_their_defaults_from_the_settings():
     ensemble = settings_from({}).ensemble
-    assert EnsembleCore.ensemble_vote_threshold.value == ensemble.vote_threshold
-    assert EnsembleCore.ensemble_exit_threshold.value == ensemble.exit_threshold
+    assert SignalParameters.ensemble_vote_threshold.value == ensemble.vote_threshold
+    assert SignalParameters.ensemble_exit_threshold.value == ensemble.exit_threshold

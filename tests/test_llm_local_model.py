@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from centaur_plugins import cli
+from dev_tools import cli
 from llm_layer import server
 from llm_layer.client import LlmClient
 from llm_layer.consultant import Consultant

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llm_layer import report_metrics as rm
+from research import llm_report_metrics as rm
 from research.llm_report_data import (
     INTEREST_RATE,
     PREMIUM_CLAMP,

@@ -45,7 +45,8 @@ def ranked(tmp_path_factory):
     first = backtest(directory, config, timerange=TIMERANGE, strategy="CentaurRanker",
                      extra_args=["--export", "signals"])
     signals = _signals(directory)
-    stamps = {p: p.stat().st_mtime_ns for p in _models(directory).rglob("model.txt")}
+    stamps = {p: p.stat().st_mtime_ns for pattern in ("model.txt", "*_prediction.feather")
+              for p in _models(directory).rglob(pattern)}
     second = backtest(directory, config, timerange=TIMERANGE, strategy="CentaurRanker")
     return directory, first, second, stamps, signals
 
@@ -84,7 +85,8 @@ def test_entries_follow_the_rank_and_the_gate(ranked):
 def test_rerunning_the_unchanged_backtest_reuses_models_and_predictions(ranked):
     _, first, second, stamps, _ = ranked
     assert stamps and all(path.stat().st_mtime_ns == ns for path, ns in stamps.items())
-    assert "Found backtesting prediction file" in second.process.stdout + second.process.stderr
+    predictions = [p for p in stamps if p.parent.name == "backtesting_predictions"]
+    assert predictions, "the first run saved no backtesting predictions to reuse"
     assert [(t["pair"], t["open_date"], t["close_date"]) for t in second.trades] == \
         [(t["pair"], t["open_date"], t["close_date"]) for t in first.trades]
 

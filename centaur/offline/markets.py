@@ -24,7 +24,6 @@ from freqtrade.enums import RunMode
 from centaur.offline.recordings import RecordedResponse, first_response
 from centaur.settings import CentaurConfigError, settings_from
 
-
 logger = logging.getLogger(__name__)
 
 

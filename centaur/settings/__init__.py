@@ -24,7 +24,6 @@ from centaur.settings.models import ModelsSettings
 from centaur.settings.risk import RiskSettings
 from centaur.settings.telegram import TelegramSettings
 
-
 CONFIG_KEY = "centaur"
 
 

@@ -12,7 +12,6 @@ from pydantic import Field, model_validator
 
 from centaur.settings.base import Section
 
-
 # Hard bounds no configuration can pass (the operator's numbers live below them).
 MAX_RISK_PER_TRADE_RATIO = 0.015  # equity at risk per trade: 1.5 %, the suite's promise
 # Leverage: at 20x an isolated position is liquidated by a ~5 % adverse move (less the

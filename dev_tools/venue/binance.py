@@ -23,7 +23,6 @@ from dev_tools.venue.replay import Instrument, as_float_strings, from_ms, timefr
 from dev_tools.venue.state import FAULT_KEY, VenueState
 from dev_tools.venue.wire import num
 
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # VenueError kind -> (Binance error code, HTTP status). Codes: Binance "Error Codes" page.

@@ -23,7 +23,6 @@ from dev_tools.venue.replay import Instrument
 from dev_tools.venue.state import FAULT_KEY, VenueState
 from dev_tools.venue.wire import num, parse_order_id
 
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # VenueError kind -> Bybit retCode (Bybit v5 "Error Codes" page; ccxt bybit's exceptions).

@@ -20,7 +20,6 @@ from typing import Any
 from centaur.offline.recordings import first_response, iter_rest_responses
 from dev_tools.venue.replay import Instrument
 
-
 Key = tuple[bool, str]  # (futures, venue symbol)
 
 

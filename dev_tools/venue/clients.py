@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 BINANCE_SECTIONS: dict[str, str] = {
     "public": "/api/v3", "private": "/api/v3", "sapi": "/sapi/v1",
     "fapiPublic": "/fapi/v1", "fapiPublicV2": "/fapi/v2", "fapiPublicV3": "/fapi/v3",

@@ -18,7 +18,6 @@ from pathlib import Path
 from dev_tools.venue.server import serve_many
 from dev_tools.venue.state import VenueSettings
 
-
 DEFAULT_PORTS = {"binance": 8765, "bybit": 8766, "okx": 8767}
 
 

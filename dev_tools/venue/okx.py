@@ -25,7 +25,6 @@ from dev_tools.venue.replay import Instrument
 from dev_tools.venue.state import FAULT_KEY, VenueState
 from dev_tools.venue.wire import num, parse_order_id
 
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # VenueError kind -> (OKX sCode, HTTP status) (OKX v5 "Error Code" page; ccxt okx's exceptions).

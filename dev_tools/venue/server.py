@@ -27,7 +27,6 @@ from dev_tools.venue.matching import VenueError
 from dev_tools.venue.okx import OkxProtocol
 from dev_tools.venue.state import FAULT_KEY, FaultRule, VenueSettings, VenueState
 
-
 PROTOCOLS = {"binance": BinanceProtocol, "bybit": BybitProtocol, "okx": OkxProtocol}
 
 

@@ -23,7 +23,6 @@ from strategies.signals import (
 )
 from strategies.signals.base import Family, Signal, SignalContext, SignalFrame
 
-
 __all__ = ["REGISTRY", "Family", "Signal", "SignalContext", "SignalEntry", "SignalFrame",
            "build_signals", "parse_tag", "TAG_SEPARATOR"]
 

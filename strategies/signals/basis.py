@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 from freqtrade.strategy import DecimalParameter
 
-from strategies.signals.base import Family, Signal, SignalFrame, column, ramp, state_frame
 from centaur.strategy_base import StrategyMixin
+from strategies.signals.base import Family, Signal, SignalFrame, column, ramp, state_frame
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 from freqtrade.strategy import DecimalParameter, IntParameter
 
+from centaur.strategy_base import StrategyMixin
 from strategies.signals import columns
 from strategies.signals.base import Family, Signal, SignalContext, SignalFrame, ramp, state_frame
-from centaur.strategy_base import StrategyMixin
-
 
 BB_LENGTH = 20
 RSI_LENGTH = 14

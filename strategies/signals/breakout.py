@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from freqtrade.strategy import DecimalParameter, IntParameter
 
+from centaur.strategy_base import StrategyMixin
 from strategies.signals import columns
 from strategies.signals.base import (
     Family,
@@ -20,8 +21,6 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from centaur.strategy_base import StrategyMixin
-
 
 VOLUME_WINDOW = 48
 HOLD_CANDLES = 3

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from freqtrade.strategy import IntParameter
 
+from centaur.strategy_base import StrategyMixin
 from strategies.signals.base import Family, Signal, SignalFrame, column, ramp, state_frame
 from strategies.signals.hourly import EMA_FAST_HOURS, EMA_SLOW_HOURS
-from centaur.strategy_base import StrategyMixin
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import DecimalParameter
 
 from centaur.market_data import FUNDING_TIMEFRAME
+from centaur.strategy_base import StrategyMixin
 from strategies.signals.base import (
     Family,
     Signal,
@@ -28,8 +29,6 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from centaur.strategy_base import StrategyMixin
-
 
 WINDOW_SETTLEMENTS = 90
 MIN_SETTLEMENTS = 30

@@ -21,7 +21,6 @@ from centaur.settings import settings_from
 from centaur.settings.ensemble import RegimeFallbackSettings
 from centaur.strategy_base import StrategyMixin
 
-
 logger = logging.getLogger(__name__)
 
 EMA_FAST_HOURS = 21

@@ -17,7 +17,6 @@ from centaur.settings.ensemble import EnsembleSettings
 from strategies.signals import REGISTRY
 from strategies.signals.hourly import HourlyColumns
 
-
 _DEFAULTS = EnsembleSettings()
 _PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
             "#666666", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6")

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from freqtrade.strategy import IntParameter
 
-from strategies.signals.base import Family, Signal, SignalFrame, column, state_frame
 from centaur.strategy_base import StrategyMixin
+from strategies.signals.base import Family, Signal, SignalFrame, column, state_frame
 
 
 @dataclass(frozen=True)

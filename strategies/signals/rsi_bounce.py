@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from freqtrade.strategy import IntParameter
 
+from centaur.strategy_base import StrategyMixin
 from strategies.signals import columns
 from strategies.signals.base import (
     Family,
@@ -22,8 +23,6 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from centaur.strategy_base import StrategyMixin
-
 
 RSI_LENGTH = 14
 HOLD_CANDLES = 3

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from freqtrade.strategy import DecimalParameter
 
+from centaur.strategy_base import StrategyMixin
 from strategies.signals import columns
 from strategies.signals.base import (
     Family,
@@ -21,8 +22,6 @@ from strategies.signals.base import (
     ramp,
     state_frame,
 )
-from centaur.strategy_base import StrategyMixin
-
 
 BB_LENGTH, BB_STD = 20, 2.0
 WIDTH_WINDOW = 288  # one day of 5m candles
