@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 
 def consecutive_losses(profits_oldest_first: Sequence[float]) -> int:
     """Losing trades in a row at the end of the sequence (a break-even trade ends a streak)."""
@@ -42,4 +44,4 @@ def win_rate_payoff(profits: Sequence[float], minimum: int
     losses = [-p for p in profits if p < 0]
     if not wins or not losses:
         return (1.0, 10.0) if wins else (0.0, 0.0)
-    return len(wins) / len(profits), float(sum(wins) / len(wins) / (sum(losses) / len(losses)))
+    return len(wins) / len(profits), float(np.mean(wins) / np.mean(losses))

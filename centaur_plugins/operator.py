@@ -61,16 +61,14 @@ def resume(rpc: Any, by: str, include_timed: bool = False, now: datetime | None 
     now = now or datetime.now(UTC)
     strategy = _strategy(rpc)
     cleared = strategy.resume(now, by, include_timed)
-    return {"cleared": [h.lock_reason for h in cleared],
-            "still_halted": strategy.active_halt_reasons(now)}
+    return _halts_after(strategy, cleared, now)
 
 
 def state_reset(rpc: Any, by: str, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     strategy = _strategy(rpc)
     cleared = strategy.state_reset(now, by)
-    return {"cleared": [h.lock_reason for h in cleared],
-            "still_halted": strategy.active_halt_reasons(now)}
+    return _halts_after(strategy, cleared, now)
 
 
 def denied_entry_message(bot: Any, pair: str, message: str) -> str:
@@ -100,3 +98,11 @@ def revoke(rpc: Any, intervention_id: str, by: str, now: datetime | None = None
     if revoked is None:
         raise OperatorError(f"no intervention with id {intervention_id!r}")
     return {"revoked": revoked.to_json(), "by": by}
+
+
+def _halts_after(strategy: Any, cleared: list, now: datetime) -> dict[str, list[str]]:
+    """What an operator command cleared and what still halts, as text and as reason codes."""
+    return {"cleared": [h.lock_reason for h in cleared],
+            "cleared_codes": [str(h.source) for h in cleared],
+            "still_halted": strategy.active_halt_reasons(now),
+            "still_halted_codes": strategy.active_halt_codes(now)}

@@ -19,7 +19,7 @@ the others stand. An answer that is not the envelope ``{rationale, calls}`` is i
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -32,26 +32,52 @@ from centaur.settings.llm import BreakerSettings
 from llm_layer.schema import RATIONALE_MAX_CHARS, InvalidOutput, parse_json_object
 
 
-class Tool(StrEnum):
-    ADJUST_CONVICTION = "adjust_conviction"
-    ADJUST_POSITION_SIZE = "adjust_position_size"
-    ADJUST_LEVERAGE = "adjust_leverage"
-    DISABLE_SHORTS = "disable_shorts"
-    DISABLE_ASSET = "disable_asset"
-    SEND_ALERT = "send_alert"
-    NO_ACTION = "no_action"
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool of the palette: what it needs, its bound, what it changes, how it reads."""
+
+    name: str
+    signature: Callable[[BreakerSettings], str]  # as the system message shows it
+    needs_pair: bool = False
+    value_range: Callable[[BreakerSettings], tuple[float, float]] | None = None
+    intervention: InterventionKind | None = None  # None: no intervention (alert, no_action)
+    needs_hours: bool = False
+    needs_severity: bool = False
 
 
-INTERVENTION_OF = {
-    Tool.ADJUST_CONVICTION: InterventionKind.CONVICTION,
-    Tool.ADJUST_POSITION_SIZE: InterventionKind.POSITION_SIZE,
-    Tool.ADJUST_LEVERAGE: InterventionKind.LEVERAGE,
-    Tool.DISABLE_SHORTS: InterventionKind.DISABLE_SHORTS,
-    Tool.DISABLE_ASSET: InterventionKind.DISABLE_ASSET,
-}
-_NEEDS_PAIR = {Tool.ADJUST_CONVICTION, Tool.ADJUST_POSITION_SIZE, Tool.DISABLE_SHORTS,
-               Tool.DISABLE_ASSET}
-_NEEDS_VALUE = {Tool.ADJUST_CONVICTION, Tool.ADJUST_POSITION_SIZE, Tool.ADJUST_LEVERAGE}
+def _hours(settings: BreakerSettings) -> str:
+    low, high = settings.duration_hours_range
+    return f"{low:g}-{high:g}"
+
+
+# The palette, in the order the model sees it: adding a tool is one entry here (and, for a new
+# kind of intervention, its kind in ``centaur.interventions`` and the rule that applies it).
+PALETTE: tuple[ToolSpec, ...] = (
+    ToolSpec("adjust_conviction", lambda s: f"adjust_conviction(pair, value "
+             f"{s.conviction_range[0]}-{s.conviction_range[1]}, hours)", needs_pair=True,
+             value_range=lambda s: s.conviction_range, intervention=InterventionKind.CONVICTION),
+    ToolSpec("adjust_position_size", lambda s: f"adjust_position_size(pair, value "
+             f"{s.size_multiplier_range[0]}-{s.size_multiplier_range[1]}, hours)",
+             needs_pair=True, value_range=lambda s: s.size_multiplier_range,
+             intervention=InterventionKind.POSITION_SIZE),
+    ToolSpec("adjust_leverage", lambda s: f"adjust_leverage(value 1.0-{s.leverage_ceiling}, "
+             "hours)", value_range=lambda s: (1.0, s.leverage_ceiling),
+             intervention=InterventionKind.LEVERAGE),
+    ToolSpec("disable_shorts", lambda s: "disable_shorts(pair, hours)", needs_pair=True,
+             intervention=InterventionKind.DISABLE_SHORTS),
+    ToolSpec("disable_asset", lambda s: f"disable_asset(pair, hours {_hours(s)})",
+             needs_pair=True, intervention=InterventionKind.DISABLE_ASSET, needs_hours=True),
+    ToolSpec("send_alert", lambda s: "send_alert(severity info|warning|critical)",
+             needs_severity=True),
+    ToolSpec("no_action", lambda s: "no_action()"),
+)
+
+Tool = StrEnum("Tool", {spec.name.upper(): spec.name for spec in PALETTE},
+               module=__name__)
+SPECS: dict[Tool, ToolSpec] = {Tool(spec.name): spec for spec in PALETTE}
+INTERVENTION_OF = {tool: spec.intervention for tool, spec in SPECS.items() if spec.intervention}
+_NEEDS_PAIR = {tool for tool, spec in SPECS.items() if spec.needs_pair}
+_NEEDS_VALUE = {tool for tool, spec in SPECS.items() if spec.value_range is not None}
 
 
 class ToolCall(BaseModel):
@@ -130,19 +156,15 @@ def _problem(call: ToolCall, pairs: Collection[str], settings: BreakerSettings) 
         low, high = settings.duration_hours_range
         if not math.isfinite(call.hours) or not low <= call.hours <= high:
             return f"{tool} hours {call.hours!r} outside [{low}, {high}]"
-    if tool is Tool.DISABLE_ASSET and call.hours is None:
-        return "disable_asset needs hours"
-    if tool is Tool.SEND_ALERT and call.severity not in set(Severity):
+    if SPECS[tool].needs_hours and call.hours is None:
+        return f"{tool} needs hours"
+    if SPECS[tool].needs_severity and call.severity not in set(Severity):
         return f"send_alert severity {call.severity!r} not one of {', '.join(Severity)}"
     return None
 
 
 def _value_range(tool: Tool, settings: BreakerSettings) -> tuple[float, float]:
-    if tool is Tool.ADJUST_CONVICTION:
-        return settings.conviction_range
-    if tool is Tool.ADJUST_POSITION_SIZE:
-        return settings.size_multiplier_range
-    return (1.0, settings.leverage_ceiling)
+    return SPECS[tool].value_range(settings)
 
 
 def _action(call: ToolCall, settings: BreakerSettings) -> Action:
@@ -152,7 +174,7 @@ def _action(call: ToolCall, settings: BreakerSettings) -> Action:
         pair=call.pair if tool in _NEEDS_PAIR else None,
         value=call.value if tool in _NEEDS_VALUE else None,
         hours=(call.hours or settings.default_duration_hours) if tool in INTERVENTION_OF else None,
-        severity=Severity(call.severity) if tool is Tool.SEND_ALERT else None,
+        severity=Severity(call.severity) if SPECS[tool].needs_severity else None,
     )
 
 
@@ -185,13 +207,5 @@ def palette_wire_schema(pairs: Collection[str], settings: BreakerSettings) -> di
 
 def palette_description(settings: BreakerSettings) -> str:
     """The palette and its bounds, for the system message."""
-    conviction, size = settings.conviction_range, settings.size_multiplier_range
-    low_h, high_h = settings.duration_hours_range
-    return (
-        f"adjust_conviction(pair, value {conviction[0]}-{conviction[1]}, hours); "
-        f"adjust_position_size(pair, value {size[0]}-{size[1]}, hours); "
-        f"adjust_leverage(value 1.0-{settings.leverage_ceiling}, hours); "
-        f"disable_shorts(pair, hours); disable_asset(pair, hours {low_h:g}-{high_h:g}); "
-        "send_alert(severity info|warning|critical); no_action(). "
-        f"hours are {low_h:g}-{high_h:g}; at most {settings.max_calls_per_answer} calls."
-    )
+    return (f"{'; '.join(spec.signature(settings) for spec in PALETTE)}. "
+            f"hours are {_hours(settings)}; at most {settings.max_calls_per_answer} calls.")

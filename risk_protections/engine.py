@@ -212,6 +212,9 @@ class RiskEngine:
     def active_halt_reasons(self, now: datetime) -> list[str]:
         return [h.lock_reason for h in self.state.active_halts(now)]
 
+    def active_halt_codes(self, now: datetime) -> list[str]:
+        return [str(h.source) for h in self.state.active_halts(now)]
+
     def _evaluate_breakers(self, now: datetime) -> None:
         settings = self.settings.breakers
         equity = self.account.equity_usd(now)
@@ -402,6 +405,7 @@ class RiskEngine:
             "trading_state": str(self.trading_state(now)),
             "halts": [h.lock_reason + f" since {h.since:%Y-%m-%d %H:%M}" for h in
                       state.active_halts(now)],
+            "halt_codes": self.active_halt_codes(now),
             "equity_usd": round(self.account.equity_usd(now), 2),
             "peak_equity_usd": round(state.peak_equity_usd or 0.0, 2),
             "day_start_equity_usd": round(state.day.start_equity_usd, 2) if state.day else None,

@@ -383,6 +383,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     def active_halt_reasons(self, now: datetime) -> list[str]:
         return self.risk.active_halt_reasons(now)
 
+    def active_halt_codes(self, now: datetime) -> list[str]:
+        return self.risk.active_halt_codes(now)
+
     def last_denial(self, pair: str) -> Decision | None:
         return self.denials.last(pair)
 

@@ -53,3 +53,14 @@ def test_every_registered_signal_brings_its_parameters_and_colour():
         assert declared <= set(vars(SignalParameters)), (name, declared)
         assert name in PLOT_COLOURS
     assert list(PLOT_COLOURS) == list(REGISTRY)
+
+
+def test_the_breaker_palette_is_one_registry():
+    from centaur.interventions import InterventionKind
+    from llm_layer.palette import INTERVENTION_OF, PALETTE, SPECS, Tool
+
+    assert [t.value for t in Tool] == [spec.name for spec in PALETTE]
+    for tool, spec in SPECS.items():
+        if spec.intervention is not None:
+            assert spec.intervention.value == tool.value  # the tool is named after its effect
+    assert set(INTERVENTION_OF.values()) == set(InterventionKind)  # every kind has its tool

@@ -90,7 +90,7 @@ def _status(client: FtRestClient) -> dict:
 
 
 def _halt_codes(client: FtRestClient) -> list[str]:
-    return [h.split("]")[0].lstrip("[") for h in _status(client)["halts"]]
+    return _status(client)["halt_codes"]
 
 
 def test_safe_mode_breaker_restart_and_operator_override(setup):
@@ -155,5 +155,6 @@ def test_safe_mode_breaker_restart_and_operator_override(setup):
         assert "MAX_DRAWDOWN" in answer[0]["text"]
         wait_until(lambda: _status(client)["trading_state"] != "HALTED", 30, "the resume",
                    process)
+        assert _halt_codes(client) == []
     finally:
         process.stop()

@@ -67,7 +67,7 @@ class Bot:
         return self.client._get("centaur/status")["strategy_status"]
 
     def halt_codes(self) -> set[str]:
-        return {h.split("]")[0].lstrip("[") for h in self.status()["halts"]}
+        return set(self.status()["halt_codes"])
 
     def suite_locks(self) -> list[dict]:
         return [lock for lock in self.client.locks()["locks"]
@@ -147,12 +147,12 @@ def test_losing_the_state_never_reenables_trading(bot):
 
         # /resume clears the kill switch and its freqtrade lock; the state halt stays
         resumed = lost.client._post("centaur/resume", data={"include_timed": True})
-        assert [r.split("]")[0] for r in resumed["cleared"]] == ["[KILL_SWITCH"]
-        assert resumed["still_halted"][0].startswith("[STATE_LOST]")
+        assert resumed["cleared_codes"] == ["KILL_SWITCH"]
+        assert resumed["still_halted_codes"] == ["STATE_LOST"]
         assert [lk["reason"][:12] for lk in lost.suite_locks()] == ["[STATE_LOST]"]
         # only the operator's explicit fresh start ends it
         reset = lost.client._post("centaur/state/reset")
-        assert reset["still_halted"] == [] and lost.suite_locks() == []
+        assert reset["still_halted_codes"] == [] and lost.suite_locks() == []
         assert lost.status()["trading_state"] == "ACTIVE"
         assert "STATE_RESET" in lost.event_codes()
     finally:
