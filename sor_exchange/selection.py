@@ -26,3 +26,15 @@ def suite_exchange_class(config: dict[str, Any]) -> type | None:
         )
     module_name, _, attr = location.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+def check_exchange_class(config: dict[str, Any], exchange: Any) -> None:
+    """Fail closed when the config asks for the suite's exchange class and freqtrade is not
+    using it: with the plugin hooks off (``CENTAUR_PLUGINS=off``) or broken, freqtrade would
+    quietly use its stock class."""
+    expected = suite_exchange_class(config)
+    if expected is not None and exchange is not None and not isinstance(exchange, expected):
+        raise CentaurConfigError(
+            f"centaur.exchange opts in to {expected.__name__}, but freqtrade is using "
+            f"{type(exchange).__name__}: the suite's plugin hooks are not active. Fix: "
+            "unset CENTAUR_PLUGINS=off, or reinstall the suite (`make setup`).")

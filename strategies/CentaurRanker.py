@@ -23,6 +23,7 @@ from freqai_models.feature_catalogue import WARMUP_CANDLES
 from freqai_models.features_mixin import CentaurFeaturesMixin
 from freqai_models.model_columns import DriftEvents, add_model_columns
 from freqai_models.orderbook import add_live_orderbook
+from sor_exchange.selection import check_exchange_class
 
 
 class CentaurRanker(CentaurFeaturesMixin, CentaurStrategy):
@@ -45,6 +46,9 @@ class CentaurRanker(CentaurFeaturesMixin, CentaurStrategy):
                 "subplots": {"Rank": {"ranker_rank": {"color": "#2b83ba"}},
                              "Risk": {"garch_sigma": {"color": "#d7191c"},
                                       "drift_blocked": {"color": "#fdae61", "type": "bar"}}}}
+
+    def check_host(self) -> None:
+        check_exchange_class(self.config, getattr(self.dp, "_exchange", None) if self.dp else None)
 
     def bot_start(self, **kwargs) -> None:
         super().bot_start(**kwargs)

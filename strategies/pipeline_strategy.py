@@ -48,7 +48,7 @@ from risk_protections import trading_state as ts
 from risk_protections.engine import RiskCollaborators, RiskEngine
 from risk_protections.risk_columns import RiskRows, add_risk_columns
 from risk_protections.risk_inputs import Account, CandleRows
-from sor_exchange.selection import suite_exchange_class
+from sor_exchange.selection import check_exchange_class
 from strategies.ensemble_core import EnsembleSignals
 from strategies.signals.hourly import spot_informative
 
@@ -83,16 +83,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     # --- start-up ------------------------------------------------------------------------------
 
     def check_host(self) -> None:
-        """Fail closed when the config asks for suite plugins freqtrade did not load: with the
-        hooks off (``CENTAUR_PLUGINS=off``) or broken, freqtrade would quietly use its stock
-        exchange class."""
-        expected = suite_exchange_class(self.config)
-        exchange = getattr(self.dp, "_exchange", None) if self.dp else None
-        if expected is not None and exchange is not None and not isinstance(exchange, expected):
-            raise CentaurConfigError(
-                f"centaur.exchange opts in to {expected.__name__}, but freqtrade is using "
-                f"{type(exchange).__name__}: the suite's plugin hooks are not active. Fix: "
-                "unset CENTAUR_PLUGINS=off, or reinstall the suite (`make setup`).")
+        check_exchange_class(self.config, getattr(self.dp, "_exchange", None) if self.dp else None)
 
     def bot_start(self, **kwargs) -> None:
         super().bot_start(**kwargs)

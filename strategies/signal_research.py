@@ -13,6 +13,7 @@ import pandas as pd
 
 from centaur.market_data import funding_informative, with_funding_rate
 from centaur.strategy_base import CentaurStrategy
+from sor_exchange.selection import check_exchange_class
 from strategies.fixed_risk import FixedRisk
 from strategies.signal_outcomes import call_rows
 from strategies.signals import REGISTRY, Signal, SignalContext
@@ -34,6 +35,9 @@ class SignalResearch(HourlyColumns, FixedRisk, CentaurStrategy):
     order_types = {"entry": "market", "exit": "market", "stoploss": "market",
                    "stoploss_on_exchange": False}
     signal_name: ClassVar[str]
+
+    def check_host(self) -> None:
+        check_exchange_class(self.config, getattr(self.dp, "_exchange", None) if self.dp else None)
 
     def signal(self) -> Signal:
         return REGISTRY[self.signal_name].from_strategy(self)

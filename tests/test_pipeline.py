@@ -250,3 +250,18 @@ def test_each_part_keeps_its_locks_and_connections_out_of_the_pickle(tmp_path):
     assert revived.get() is not None
     revived.close()
     handle.close()
+
+
+# --- the shell's start-up check: the suite's exchange class, or fail closed ----------------------
+
+def test_a_config_asking_for_the_suite_exchange_fails_without_it():
+    from centaur.settings import CentaurConfigError
+    from sor_exchange.binance import CentaurBinance
+    from sor_exchange.selection import check_exchange_class
+
+    config = {"exchange": {"name": "binance"},
+              "centaur": {"exchange": {"offline_markets": {"enabled": True}}}}
+    with pytest.raises(CentaurConfigError, match="plugin hooks are not active"):
+        check_exchange_class(config, object())
+    check_exchange_class(config, object.__new__(CentaurBinance))  # the suite's class: fine
+    check_exchange_class({"exchange": {"name": "binance"}}, object())  # not asked for: fine
