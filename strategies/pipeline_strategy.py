@@ -30,12 +30,12 @@ from freqtrade.exceptions import FreqtradeException
 from freqtrade.exchange import timeframe_to_prev_date, timeframe_to_seconds
 from freqtrade.optimize.hyperopt_tools import HyperoptTools
 from freqtrade.persistence import Trade
-from freqtrade.strategy import stoploss_from_absolute, stoploss_from_open
+from freqtrade.strategy import stoploss_from_absolute
 
 from centaur.decision import Decision
 from centaur.market_data import funding_informative, with_funding_rate
 from centaur.pipeline import SIDES, Denials, EntryPipeline, EntryProposal, EntryRequest
-from centaur.settings import CentaurConfigError
+from centaur.settings import CentaurConfigError, settings_from
 from centaur.strategy_base import CentaurStrategy
 from freqai_models.drift_gate import DriftGate
 from freqai_models.features_mixin import CentaurFeaturesMixin
@@ -50,6 +50,12 @@ from risk_protections.risk_columns import RiskRows, add_risk_columns
 from risk_protections.risk_inputs import Account, CandleRows
 from sor_exchange.selection import check_exchange_class
 from strategies.ensemble_core import EnsembleSignals
+from strategies.fixed_risk import (
+    FIXED_LEVERAGE,
+    FIXED_STOP_PRICE_RATIO,
+    fixed_leverage,
+    fixed_stoploss,
+)
 from strategies.signals.hourly import spot_informative
 
 logger = logging.getLogger(__name__)
@@ -60,8 +66,8 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
 
     uses_ensemble = True
     uses_models = True
-    fixed_leverage = 2.0  # with the risk layer off
-    fixed_stop_price_ratio = 0.02
+    fixed_leverage = FIXED_LEVERAGE  # with the risk layer off (``fixed_risk``)
+    fixed_stop_price_ratio = FIXED_STOP_PRICE_RATIO
 
     use_custom_stoploss = True
     position_adjustment_enable = True
@@ -70,8 +76,6 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     @property
     def protections(self) -> list[dict[str, Any]]:
         """The rules that are freqtrade protections (LossStreakGuard: the pause)."""
-        from centaur.settings import settings_from
-
         risk = settings_from(self.config).risk
         if not risk.enabled:
             return []
@@ -183,11 +187,10 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
             pairs += [e for pair in whitelist
                       for e in (funding_informative(pair), spot_informative(pair))]
         if self.uses_models and freqai_enabled(self.config):
-            pairs += [p for p in self.centaur_informative_pairs() if p not in pairs]
+            pairs += self.centaur_informative_pairs()
         if self.config.get("trading_mode") == TradingMode.FUTURES:
-            pairs += [funding_informative(p) for p in whitelist
-                      if funding_informative(p) not in pairs]
-        return list(dict.fromkeys(pairs))
+            pairs += [funding_informative(p) for p in whitelist]
+        return list(dict.fromkeys(pairs))  # first occurrence kept, in this order
 
     def advise_all_indicators(self, data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """Backtests and hyperopt: each analysis run starts from the loaded tracker state and
@@ -274,6 +277,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         """The proposal of this (pair, candle, side), built once."""
         key = (pair, candle_time, side)
         found = self._proposals.get(key)
+        # a new tag at the same candle: hyperopt's next epoch (other thresholds, other voters)
         if found is None or (found.tag != tag and tag is not None):
             if self.signals is not None:
                 found = self.signals.proposal(pair, side, candle_time, tag, close)
@@ -293,7 +297,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
                  proposed_leverage: float, max_leverage: float, entry_tag: str | None,
                  side: str, **kwargs) -> float:
         if not self.centaur.risk.enabled:
-            return min(self.fixed_leverage, max_leverage)
+            return fixed_leverage(self.fixed_leverage, max_leverage)
         return self.risk.leverage(pair, current_time, max_leverage)
 
     def custom_stake_amount(self, pair: str, current_time: datetime, current_rate: float,
@@ -334,9 +338,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
                         current_rate: float, current_profit: float, after_fill: bool,
                         **kwargs) -> float | None:
         if not self.centaur.risk.enabled:
-            return stoploss_from_open(-self.fixed_stop_price_ratio * trade.leverage,
-                                      current_profit, is_short=trade.is_short,
-                                      leverage=trade.leverage)
+            return fixed_stoploss(trade, current_profit, self.fixed_stop_price_ratio)
         return stoploss_from_absolute(self.risk.stop_price(pair, trade, current_time),
                                       current_rate, is_short=trade.is_short,
                                       leverage=trade.leverage)
