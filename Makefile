@@ -10,7 +10,7 @@ DEMO_TIMERANGE ?= 20250101-20260219
 BENCH_TIMERANGE ?= 20250101-20250401
 
 .PHONY: setup demo demo-veto test test-fast test-slow bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
-	bench-sor report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
+	bench-sor report-evidence report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
 	venue venues plugins
 
 ## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
@@ -30,6 +30,7 @@ setup:
 demo: setup
 	$(BIN)/freqtrade backtesting -c config/backtest.json --timerange $(DEMO_TIMERANGE) \
 		--export trades --breakdown month
+	@$(BIN)/python -m research.evidence_report --summary
 
 ## demo-veto: the main job with the LLM veto and breaker on, over the weeks the news file
 ## covers: record with the local model (make llm-serve), then replay the record (no model)
@@ -77,17 +78,29 @@ bench-sor: setup
 	$(BIN)/python -m bench.sor
 
 ## report-*: evidence reports; each writes reports/<name>.json and reports/<name>.md
+## report-evidence: every signal against its random-direction null on both market periods, the
+## verdict the default config follows, the flagship's purged walk-forward, the look ledger.
+## Options: EVIDENCE_ARGS="--datadir DIR --pairs A B --timeframe 5m --timerange X-Y ..."
+EVIDENCE_ARGS ?=
+report-evidence: setup
+	$(BIN)/python -m research.evidence_report --walk-forward $(REPORT_DATA_ARGS) $(EVIDENCE_ARGS)
+
+## Every data-based report takes the data options: make report-models DATADIR=... PAIRS="A B"
+## TIMEFRAME=5m TIMERANGE=20250101-20260219 (defaults: config/backtest.json and its data).
+REPORT_DATA_ARGS = $(if $(DATADIR),--datadir $(DATADIR)) $(if $(PAIRS),--pairs $(PAIRS)) \
+	$(if $(TIMEFRAME),--timeframe $(TIMEFRAME)) $(if $(TIMERANGE),--timerange $(TIMERANGE))
+
 report-models: setup
-	$(BIN)/python -m research.models_report
+	$(BIN)/python -m research.models_report $(REPORT_DATA_ARGS)
 
 report-signals: setup
-	$(BIN)/python -m research.signals_report
+	$(BIN)/python -m research.signals_report $(REPORT_DATA_ARGS)
 
 report-risk: setup
-	$(BIN)/python -m research.risk_report
+	$(BIN)/python -m research.risk_report $(REPORT_DATA_ARGS)
 
 report-veto: setup
-	$(BIN)/python -m research.llm_report
+	$(BIN)/python -m research.llm_report $(REPORT_DATA_ARGS)
 
 report-sor: setup
 	$(BIN)/python -m research.sor_report

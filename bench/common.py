@@ -121,6 +121,8 @@ def bench_arguments(description: str, timerange: str = "20250101-20250401") -> B
     parser.add_argument("--config", default="config/backtest.json")
     args = parser.parse_args()
     config = json.loads((PROJECT_ROOT / args.config).read_text())
+    # Benchmarks time the whole machinery: every signal votes, whatever the default trades.
+    config.setdefault("centaur", {}).setdefault("ensemble", {})["signals"] = None
     pairs = config["exchange"]["pair_whitelist"]
     candles = candle_count((PROJECT_ROOT / config["datadir"]).resolve(), pairs,
                            config["timeframe"], args.timerange)

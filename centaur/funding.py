@@ -9,7 +9,10 @@ times; leaving a settlement off the hour grid would drop it without a word.
 
 The suite keeps the rows as they are and checks the join: a settlement inside the mark
 candles' span that found no mark candle is an error naming the pair, the time and the fix (the
-pair is read from the frames' ``attrs``, set by the data hook on frames loaded from disk).
+pair is read from the frames' ``attrs``, set by the data hook on frames loaded from disk). So
+is a pair with funding rows but no mark candles at all: freqtrade's inner join would charge
+none of its settlements. A pair without funding rows is the strategy's start-up check
+(``centaur.market_data.check_funding_present``, which names every such pair).
 """
 
 from __future__ import annotations
@@ -48,6 +51,17 @@ def misaligned_message(dropped: pd.Series, pair: str | None) -> str:
     )
 
 
+def missing_mark_message(funding_rates: pd.DataFrame, pair: str | None) -> str:
+    """The error for funding rows without any mark candle to charge them at."""
+    who = pair or "a futures pair"
+    return (
+        f"[{ReasonCode.DATA_GAP}] {who}: {len(funding_rates)} funding settlements but no mark "
+        "price candles (data kind 'mark'): freqtrade charges funding at the mark price, so "
+        "none of them would be charged. Fix: freqtrade download-data --trading-mode futures "
+        f"--candle-types mark{' --pairs ' + pair if pair else ''}."
+    )
+
+
 def _pair_of(*frames: pd.DataFrame) -> str | None:
     """The pair a frame loaded from disk carries (set by the suite's data hook), if any."""
     return next((f.attrs[PAIR_ATTR] for f in frames if f.attrs.get(PAIR_ATTR)), None)
@@ -60,6 +74,9 @@ class FundingAlignmentMixin:
     def combine_funding_and_mark(funding_rates, mark_rates, futures_funding_rate=None):
         from freqtrade.exchange import Exchange
 
+        if futures_funding_rate is None and not funding_rates.empty and mark_rates.empty:
+            raise CentaurConfigError(missing_mark_message(
+                funding_rates, _pair_of(funding_rates, mark_rates)))
         dropped = dropped_settlements(funding_rates, mark_rates)
         if len(dropped):
             pair = _pair_of(funding_rates, mark_rates)

@@ -45,3 +45,11 @@ def win_rate_payoff(profits: Sequence[float], minimum: int
     if not wins or not losses:
         return (1.0, 10.0) if wins else (0.0, 0.0)
     return len(wins) / len(profits), float(np.mean(wins) / np.mean(losses))
+
+
+def r_multiple(profit_usd: float, max_stake_usd: float, leverage: float,
+               stop_ratio: float) -> float | None:
+    """Profit in R: 1 R is the loss at the initial stop, the largest stake the trade held x its
+    leverage x the stop's price distance (``stop_ratio``); None without a positive risk."""
+    risk_usd = max_stake_usd * (leverage or 1.0) * stop_ratio
+    return profit_usd / risk_usd if risk_usd > 0 else None

@@ -31,6 +31,7 @@ from centaur.modes import is_trading
 from centaur.settings import settings_from
 from freqai_models.candle_source import FUNDING_TIMEFRAME, SPOT_TIMEFRAME, DatadirSource, spot_pair
 from freqai_models.feature_catalogue import TRAINING_NAMES
+from freqai_models.labels import LABEL_SCHEME
 from freqai_models.pair_features import PairInputs
 from freqai_models.panel_sources import DatadirPanels, FramePanels
 from freqai_models.pooled_window import PREDICTION_COLUMNS
@@ -56,7 +57,7 @@ class CentaurLGBMRanker(BaseRegressionModel):
         train = pd.Timedelta(days=float(self.freqai_info.get("train_period_days", 30)))
         self.key = fingerprint({"features": TRAINING_NAMES, "models": self.centaur.model_dump(),
                                 "universe": self.universe, "period": period, "train": train,
-                                "timeframe": config["timeframe"]})
+                                "timeframe": config["timeframe"], "labels": LABEL_SCHEME})
         self.engine = PooledRankerEngine(self.centaur, WindowStore(Path(self.full_path), self.key),
                                          self._panels(period, train), period, train)
         self._live_window: Window | None = None  # the pooled model live trading reads

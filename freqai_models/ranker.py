@@ -1,6 +1,12 @@
 """Rule: one LightGBM ``lambdarank`` model per window, trained on all universe pairs at once
 (query = timestamp), scores every pair's candle; ranks are taken across the pairs present at
 the same candle (1 = best, ties broken by pair order, so ranks are deterministic).
+
+Longs take the top and shorts the bottom of the one score, so both tails are trained: the
+grades cover the whole cross-section (``labels.relevance_grades``), the gains are linear in the
+grade (the step from the worst grade to the next weighs as much as the step to the best) and
+every pair of a query takes part (no truncation to the top positions). LambdaRank's position
+discount still weighs the top more than the bottom.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from lightgbm import Booster, LGBMRanker
 from centaur.settings.models import RankerSettings
 from freqai_models.feature_catalogue import TRAINING_NAMES
 from freqai_models.panel import Panel, TrainingRows
+
+FULL_QUERY = 10_000  # truncation level above any universe: the bottom pairs are trained too
 
 
 def ranker_params(settings: RankerSettings) -> dict:
@@ -25,8 +33,8 @@ def ranker_params(settings: RankerSettings) -> dict:
         "colsample_bytree": settings.feature_fraction,
         "subsample": settings.bagging_fraction,
         "subsample_freq": 1,
-        "label_gain": [2.0**g - 1 for g in range(settings.relevance_grades)],
-        "lambdarank_truncation_level": max(settings.top_k * 2, 4),
+        "label_gain": [float(g) for g in range(settings.relevance_grades)],
+        "lambdarank_truncation_level": FULL_QUERY,
         "n_jobs": settings.threads,
         "random_state": settings.seed,
         "deterministic": True,

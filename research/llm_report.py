@@ -17,7 +17,10 @@ percentiles, and what each breaker intervention changed against doing nothing.
 Periods: ``2022-01``: the nautilus 1m BTC-perp bars (converted at run time, see
 ``centaur.llm.report_data``) with the real 2021-22 headlines; ``2025-26``: the Binance
 USDT-M 5m data of the flagship's eight pairs over the weeks the 2025-26 headline file covers
-(2025-11-15 to 2026-02-19). A 135M local model is a plumbing and latency
+(2025-11-15 to 2026-02-19; ``--timerange``, ``--pairs``, ``--datadir`` and ``--timeframe``
+change it, checked for candles, funding and mark prices before any run). R is measured on the
+initial notional, and the on-minus-off difference in R comes with a paired bootstrap standard
+error (``llm_report_metrics``). A 135M local model is a plumbing and latency
 check; whatever it scores is not evidence that a veto has value.
 """
 
@@ -42,6 +45,7 @@ from research import llm_report_metrics as rm
 from research.llm_report_data import build_datadir
 from research.llm_report_markdown import markdown
 from research.llm_report_runs import Run, run_backtest, snapshot_code, write_config
+from research.report_options import DataOptions, data_options, read_config, require_data
 
 PROJECT = Path.cwd()  # run from the project root (make report-veto does)
 SHARED = Path(os.environ.get("CENTAUR_SHARED", PROJECT.parent / "shared")) / "data"
@@ -52,6 +56,7 @@ NEWS_2022 = {"source": "csv", "separator": ";", "time_column": "date",
 NEWS_2026 = {"source": "csv",
              "csv_path": str(SHARED / "news" / "crypto_headlines_2025-11_2026-02.csv")}
 HARD_STOP_FALLBACK = 0.02
+RECENT_TIMERANGE = "20251115-20260219"  # the 2025-26 headline file starts 2025-11-14
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Period:
     news: dict[str, Any]
     data_note: str
     datadir: str | None = None  # None: config/backtest.json's (the shared Binance data)
+    timeframe: str | None = None  # None: config/backtest.json's
 
 
 def _periods(args: argparse.Namespace, work: Path) -> list[Period]:
@@ -79,12 +85,21 @@ def _periods(args: argparse.Namespace, work: Path) -> list[Period]:
             f"{derived.funding_max:.6f} per settlement) - an estimate, not a record",
             datadir=str(derived.datadir)))
     if "2025-26" in args.periods:
-        pairs = args.pairs_recent or json.loads(
-            (PROJECT / "config" / "backtest.json").read_text())["exchange"]["pair_whitelist"]
+        options = _recent_data(args)
+        require_data(options, ("candles", "funding", "mark"))
         periods.append(Period(
-            "2025-26", args.timerange_recent, pairs, NEWS_2026,
-            "Binance USDT-M 5m candles with recorded funding and mark prices (../shared)"))
+            "2025-26", options.timerange, list(options.pairs), NEWS_2026,
+            f"USDT-M {options.timeframe} candles with recorded funding and mark prices "
+            f"({options.datadir})", datadir=str(options.datadir) if args.datadir else None,
+            timeframe=options.timeframe))
     return periods
+
+
+def _recent_data(args: argparse.Namespace) -> DataOptions:
+    """The 2025-26 period's data options; defaults: config/backtest.json and the headlines'."""
+    given = argparse.Namespace(datadir=args.datadir, pairs=args.pairs,
+                               timeframe=args.timeframe, timerange=args.timerange)
+    return data_options(given, read_config(), RECENT_TIMERANGE)
 
 
 def _llm_block(args: argparse.Namespace, period: Period, mode: str, label: str,
@@ -113,7 +128,8 @@ def _veto_section(store: DecisionStore, runs: dict[str, Run], labels: dict[str, 
     on_decisions = store.decisions(labels["on"])
     keys = {d["key"] for d in on_decisions if d["key"]}
     calls = {c["key"]: c for c in store.calls("veto") if c["key"] in keys}
-    vetoed = rm.vetoed_trades(runs["off"].stats["trades"], on_decisions)
+    off_trades = runs["off"].stats["trades"]
+    vetoed = rm.vetoed_trades(off_trades, on_decisions)
     with_headlines = sum(1 for c in calls.values() if _request_headlines(c["request"]) > 0)
     return {
         "decisions_on": rm.decision_rates(on_decisions),
@@ -122,6 +138,9 @@ def _veto_section(store: DecisionStore, runs: dict[str, Run], labels: dict[str, 
                                                  runs["replay"].stats["trades"]),
         "replay_misses": rm.decision_rates(store.decisions(labels["replay"]))["replay_misses"],
         "vetoed_trades": rm.trade_summary(vetoed, hard_stop),
+        "on_minus_off_r": rm.on_minus_off(runs["on"].stats["trades"], off_trades, hard_stop),
+        "inverted_minus_off_r": rm.on_minus_off(runs["inverted"].stats["trades"], off_trades,
+                                                hard_stop),
         "latency_ms": rm.percentiles([c["latency_ms"] for c in calls.values()]),
         "calls_over_2s_ratio": round(sum(1 for c in calls.values() if (c["latency_ms"] or 0) > 2000)
                                      / len(calls), 4) if calls else None,
@@ -167,12 +186,19 @@ def run_period(args: argparse.Namespace, period: Period, work: Path, code: Path,
                      "user_data_dir": str(work / "user_data"),
                      "freqaimodel_path": str(code / "user_data" / "freqaimodels"),
                      "centaur": {"llm": _llm_block(args, period, mode, labels[name], veto,
-                                                   breaker)}}
-        if period.datadir:
+                                                   breaker),
+                                 # the veto is measured on the design, every signal voting
+                                 "ensemble": {**base.get("centaur", {}).get("ensemble", {}),
+                                              "signals": None}}}
+        if period.timeframe:
+            overrides["timeframe"] = period.timeframe
+        if period.name == "2022-01":
             # A converted month with no history before it: nothing to train the ranker on.
             overrides["datadir"] = period.datadir
             overrides["freqai"] = {**base.get("freqai", {}), "enabled": False}
         else:
+            if period.datadir:
+                overrides["datadir"] = period.datadir
             overrides["centaur"]["models"] = {"ranker": {"universe": period.pairs}}
         configs[name] = write_config(base, PROJECT, work / f"{name}.json", overrides)
         runs[name] = run_backtest(code, configs[name], args.strategy, period.timerange,
@@ -181,7 +207,8 @@ def run_period(args: argparse.Namespace, period: Period, work: Path, code: Path,
     result = {
         "period": period.name, "timerange": period.timerange, "pairs": period.pairs,
         "data": period.data_note, "news_file": Path(period.news["csv_path"]).name,
-        "r_definition": f"stake x leverage x hard stop {hard_stop:g} (price move)",
+        "r_definition": f"initial notional (first filled entry: amount x price) x hard stop "
+                        f"{hard_stop:g} (price move); not the stake left after partial exits",
         "runs": {name: rm.run_summary(run.stats, hard_stop) | {"wall_secs": round(run.wall_secs, 1)}
                  for name, run in runs.items()},
         "veto": _veto_section(store, runs, labels, hard_stop),
@@ -208,10 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategy", default="CentaurEnsemble")
     parser.add_argument("--periods", nargs="+", default=["2022-01", "2025-26"],
                         choices=["2022-01", "2025-26"])
-    parser.add_argument("--timerange-recent", default="20251115-20260219",
-                        help="the 2025-26 period (the headline file starts 2025-11-14)")
-    parser.add_argument("--pairs-recent", nargs="+", default=None,
-                        help="default: config/backtest.json's whitelist")
+    parser.add_argument("--timerange", "--timerange-recent", default=None,
+                        help=f"the 2025-26 period; default {RECENT_TIMERANGE} (the headline "
+                             "file starts 2025-11-14)")
+    parser.add_argument("--pairs", "--pairs-recent", nargs="+", default=None,
+                        help="the 2025-26 period's pairs; default: config/backtest.json's "
+                             "whitelist")
+    parser.add_argument("--datadir", default=None,
+                        help="the 2025-26 period's data; default: config/backtest.json's")
+    parser.add_argument("--timeframe", default=None,
+                        help="the 2025-26 period's timeframe; default: config/backtest.json's")
     parser.add_argument("--base-url", default=defaults.base_url)
     parser.add_argument("--model", default=defaults.model)
     parser.add_argument("--timeout-secs", type=float, default=60.0,

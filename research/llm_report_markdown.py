@@ -41,12 +41,22 @@ def _period(p: dict[str, Any]) -> list[str]:
               f"{_cell(veto['vetoed_trades']['profit_usd'])} USD after fees, expectancy "
               f"{_cell(veto['vetoed_trades']['expectancy_r'])} R (standard error "
               f"{_cell(veto['vetoed_trades']['expectancy_r_stderr'])})",
+              _difference_line("Veto on minus off", veto["on_minus_off_r"]),
+              _difference_line("Inverted minus off (placebo)", veto["inverted_minus_off_r"]),
               f"- Latency of the recorded calls (ms): {veto['latency_ms']}; share over the 2 s "
               f"live default: {_cell(veto['calls_over_2s_ratio'])}"]
     lines.append(f"- Reading: {_reading(p)}")
     if "breaker" in p:
         lines += _breaker(p["breaker"])
     return lines + [""]
+
+
+def _difference_line(label: str, d: dict[str, Any]) -> str:
+    return (f"- {label}: {_cell(d['mean'])} R per paired trade (paired bootstrap standard error "
+            f"{_cell(d['standard_error'])}, 95 % interval {_cell(d['lower'])} .. "
+            f"{_cell(d['upper'])}; total {_cell(d['total_r_difference'])} R over {d['pairs']} "
+            f"paired trades: {d['in_both']} in both runs, {d['only_on']} only in the first, "
+            f"{d['only_off']} only in `off`; a trade one run lacks counts 0 R there)")
 
 
 def _reading(p: dict[str, Any]) -> str:

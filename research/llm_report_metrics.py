@@ -1,8 +1,14 @@
 """Pure measurements for the counterfactual report, from freqtrade trade exports and the record.
 
-- R: a trade's planned risk is ``stake x leverage x hard_stop_ratio`` (the loss at the risk
-  layer's hard stop, a price move); its R multiple is ``profit_abs / R``. Freqtrade's profits
-  are after fees and funding, so every figure here is too.
+- R: a trade's planned risk is its *initial* notional x ``hard_stop_ratio`` (the loss at the
+  risk layer's hard stop, a price move), the notional being the first filled entry order's
+  ``amount x safe_price`` (``initial_notional``). Freqtrade's ``stake_amount`` is what is left
+  after partial exits (a take-profit rung halves it), so R on it inflates winners up to 2x.
+  Its R multiple is ``profit_abs / R``. Freqtrade's profits are after fees and funding, so
+  every figure here is too.
+- On minus off: the two runs' trades paired by (pair, side, open time); a trade only one run
+  opened counts 0 R on the other side. The mean difference in R per paired trade comes with a
+  paired bootstrap standard error and 95 % interval (``evidence.stats``).
 - A trade is *vetoed* when the veto-off run opened it and the veto-on run's decision for the
   same candidate (pair, side, entry candle) denied it. Its return is the off run's.
 - An intervention's effect: trades opened inside its window (and on its pair, if it names
@@ -22,6 +28,7 @@ import numpy as np
 
 from centaur.decision import ReasonCode
 from llm_layer.verdict import FAILURE_CODES
+from research.evidence.stats import paired_bootstrap_difference
 
 Candidate = tuple[str, str, datetime]
 
@@ -34,9 +41,47 @@ def candidate_of(trade: dict[str, Any]) -> Candidate:
     return (trade["pair"], "short" if trade["is_short"] else "long", _time(trade["open_date"]))
 
 
+def initial_notional(trade: dict[str, Any]) -> float:
+    """The first filled entry's amount x price; without orders, the largest stake x leverage
+    (``max_stake_amount`` is the stake before any exit)."""
+    entries = [o for o in trade.get("orders") or [] if o.get("ft_is_entry")
+               and o.get("order_filled_timestamp") and o.get("amount")]
+    if entries:
+        first = min(entries, key=lambda o: o["order_filled_timestamp"])
+        return float(first["amount"]) * float(first["safe_price"])
+    stake = trade.get("max_stake_amount") or trade["stake_amount"]
+    return float(stake) * float(trade.get("leverage") or 1.0)
+
+
 def r_multiple(trade: dict[str, Any], hard_stop_ratio: float) -> float:
-    risk = float(trade["stake_amount"]) * float(trade.get("leverage") or 1.0) * hard_stop_ratio
+    risk = initial_notional(trade) * hard_stop_ratio
     return float(trade["profit_abs"]) / risk if risk > 0 else 0.0
+
+
+def paired_r(on_trades: Sequence[dict[str, Any]], off_trades: Sequence[dict[str, Any]],
+             hard_stop_ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """R of each (pair, side, open time) in either run; 0 where that run has no such trade."""
+    on = {candidate_of(t): r_multiple(t, hard_stop_ratio) for t in on_trades}
+    off = {candidate_of(t): r_multiple(t, hard_stop_ratio) for t in off_trades}
+    keys = sorted(on.keys() | off.keys())
+    return (np.array([on.get(k, 0.0) for k in keys], dtype=float),
+            np.array([off.get(k, 0.0) for k in keys], dtype=float))
+
+
+def on_minus_off(on_trades: Sequence[dict[str, Any]], off_trades: Sequence[dict[str, Any]],
+                 hard_stop_ratio: float) -> dict[str, Any]:
+    """Mean R difference per paired trade, with its paired bootstrap standard error."""
+    on, off = paired_r(on_trades, off_trades, hard_stop_ratio)
+    difference = paired_bootstrap_difference(on, off)
+    on_keys = {candidate_of(t) for t in on_trades}
+    off_keys = {candidate_of(t) for t in off_trades}
+    return {**{k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else
+                   (None if isinstance(v, float) else v)) for k, v in difference.items()},
+            "total_r_difference": round(float(on.sum() - off.sum()), 4),
+            "in_both": len(on_keys & off_keys), "only_on": len(on_keys - off_keys),
+            "only_off": len(off_keys - on_keys),
+            "pairing": "trades paired by (pair, side, open time); a trade only one run opened "
+                       "counts 0 R on the other side"}
 
 
 def _mean(values: Sequence[float]) -> float | None:

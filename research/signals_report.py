@@ -3,7 +3,11 @@ its best single signal - after fees and funding, on the shared futures data.
 
     python -m research.signals_report [--in-sample 20250101-20250701] \\
         [--out-of-sample 20250701-20260219] [--epochs 24] [--hyperopt-jobs 2] [--jobs 2]
+        [--datadir D] [--pairs P ...] [--timeframe 5m] [--timerange A-B]
                                                                      (make report-signals)
+
+``--timerange`` (when the two windows are not given) splits at its middle day: in sample the
+first half, out of sample the second. The data options default to the config's.
 
 1. Walk-forward (``strategies.walk_forward``): hyperopt of the signal and ensemble parameters
    over the in-sample window only; backtests with the best parameters in and out of sample;
@@ -33,10 +37,17 @@ from bench.common import PROJECT_ROOT
 from centaur.report_files import write_report
 from centaur.settings import settings_from
 from research import attribution
+from research.report_options import (
+    add_data_options,
+    config_with_data,
+    data_options,
+    require_data,
+)
 from research.walk_forward import Search, Workspace, backtest, headline, walk_forward
 from strategies.signals import REGISTRY
 
 REPORTS = PROJECT_ROOT / "reports"
+DEFAULT_IN_SAMPLE, DEFAULT_OUT_OF_SAMPLE = "20250101-20250701", "20250701-20260219"
 
 
 def tradeable_signals() -> tuple[list[str], dict[str, str]]:
@@ -87,7 +98,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     names, skipped = tradeable_signals()
     windows = {"in_sample": args.in_sample, "out_of_sample": args.out_of_sample}
     with tempfile.TemporaryDirectory() as tmp:
-        workspace = Workspace.create(Path(tmp), PROJECT_ROOT / args.config)
+        workspace = Workspace.create(Path(tmp), _data_config(args, Path(tmp)))
         search = Search(args.epochs, args.hyperopt_jobs, args.seed, args.min_trades)
         walk = walk_forward(workspace, args.in_sample, args.out_of_sample, search)
         singles = single_signal_runs(workspace, names, windows, args.jobs)
@@ -174,11 +185,34 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _data_config(args: argparse.Namespace, folder: Path) -> Path:
+    """The config with the data options applied (``config_with_data``), checked first."""
+    config = json.loads((PROJECT_ROOT / args.config).read_text())
+    options = data_options(args, config, f"{args.in_sample.split('-')[0]}-"
+                                         f"{args.out_of_sample.split('-')[1]}")
+    require_data(options, ("candles", "funding", "mark"))
+    path = folder / "data-config.json"
+    path.write_text(json.dumps(config_with_data(config, options), indent=2))
+    return path
+
+
+def _split_windows(args: argparse.Namespace) -> None:
+    """In and out of sample from ``--timerange`` when not given; else the 2025 defaults."""
+    if args.timerange and not (args.in_sample or args.out_of_sample):
+        start, stop = (datetime.strptime(d, "%Y%m%d") for d in args.timerange.split("-"))
+        middle = start + (stop - start) / 2
+        args.in_sample = f"{start:%Y%m%d}-{middle:%Y%m%d}"
+        args.out_of_sample = f"{middle:%Y%m%d}-{stop:%Y%m%d}"
+    args.in_sample = args.in_sample or DEFAULT_IN_SAMPLE
+    args.out_of_sample = args.out_of_sample or DEFAULT_OUT_OF_SAMPLE
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--in-sample", default="20250101-20250701")
-    parser.add_argument("--out-of-sample", default="20250701-20260219")
+    parser.add_argument("--in-sample", default=None, help=f"default {DEFAULT_IN_SAMPLE}")
+    parser.add_argument("--out-of-sample", default=None,
+                        help=f"default {DEFAULT_OUT_OF_SAMPLE}")
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--hyperopt-jobs", type=int, default=2,
                         help="hyperopt worker processes (1: no worker processes)")
@@ -187,7 +221,10 @@ def main() -> None:
     parser.add_argument("--min-trades", type=int, default=10)
     parser.add_argument("--config", default="config/backtest.json")
     parser.add_argument("--output", default=str(REPORTS / "signals"))
+    add_data_options(parser, "YYYYMMDD-YYYYMMDD split at its middle day into the in- and "
+                             "out-of-sample windows (when those are not given)")
     args = parser.parse_args()
+    _split_windows(args)
     report = build(args)
     print(markdown(report))
     write_report(Path(args.output), report, markdown(report))

@@ -93,8 +93,8 @@ class Workspace:
         path.write_text(json.dumps(config, indent=2))
         return path
 
-    def params(self) -> dict[str, Any] | None:
-        path = self.strategy_path / f"{STRATEGY}.json"
+    def params(self, strategy: str = STRATEGY) -> dict[str, Any] | None:
+        path = self.strategy_path / f"{strategy}.json"
         return json.loads(path.read_text())["params"] if path.exists() else None
 
 
@@ -108,21 +108,28 @@ class Search:
     min_trades: int = 10
 
 
-def hyperopt(workspace: Workspace, timerange: str, search: Search) -> dict[str, Any]:
+SPACES = ("signals", "ensemble")
+LOSS = "SharpeHyperOptLoss"
+
+
+def hyperopt(workspace: Workspace, timerange: str, search: Search, strategy: str = STRATEGY,
+             config: Path | None = None) -> dict[str, Any]:
     """In-sample hyperopt; returns the best parameters (freqtrade writes them beside the
-    workspace's strategy file, where the backtests below load them)."""
-    args = [sys.executable, "-m", "freqtrade", "hyperopt", "-c",
-            str(workspace.config_file("hyperopt", freqai=False)), "--strategy", STRATEGY,
+    workspace's strategy file, where the backtests below load them). ``config`` defaults to
+    the workspace config with the FreqAI ranker off."""
+    config = config or workspace.config_file("hyperopt", freqai=False)
+    args = [sys.executable, "-m", "freqtrade", "hyperopt", "-c", str(config),
+            "--strategy", strategy,
             "--strategy-path", str(workspace.strategy_path), "--timerange", timerange,
-            "--spaces", "signals", "ensemble", "--analyze-per-epoch", "--enable-protections",
+            "--spaces", *SPACES, "--analyze-per-epoch", "--enable-protections",
             "--epochs", str(search.epochs), "-j", str(search.jobs), "--random-state",
-            str(search.seed), "--hyperopt-loss", "SharpeHyperOptLoss",
+            str(search.seed), "--hyperopt-loss", LOSS,
             "--min-trades", str(search.min_trades)]
     process = subprocess.run(args, cwd=PROJECT_ROOT, capture_output=True, text=True)
     if process.returncode != 0:
         raise RuntimeError(f"hyperopt failed (exit {process.returncode}):\n"
                            f"{process.stdout[-3000:]}\n{process.stderr[-3000:]}")
-    params = workspace.params()
+    params = workspace.params(strategy)
     if params is None:
         raise RuntimeError(f"hyperopt found no epoch with at least {search.min_trades} trades "
                            f"in {timerange}. Fix: more epochs, a longer window or a lower "

@@ -55,6 +55,7 @@ from risk_protections.funding_trap import bleeding_decision
 from risk_protections.max_drawdown import max_drawdown_decision
 from risk_protections.risk_inputs import Account, CandleRows, StopModel, finite
 from risk_protections.stops import take_profit_due, time_exit_due
+from risk_protections.trade_record import TradeRecord
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class RiskEngine:
         self._trading = is_trading(parts.config)
         self.state = ts.RiskState()
         self._pending_leverage: dict[str, LeverageState] = {}
+        self.sizing = gates.SizingTally()  # risk basis and binding cap of every sizing
 
     # Hyperopt pickles the strategy (and so the engine) into worker processes: a lock does
     # not travel, each process makes its own.
@@ -146,6 +148,7 @@ class RiskEngine:
     def restart_backtest_run(self) -> None:
         self.state = ts.RiskState()
         self._pending_leverage.clear()
+        self.sizing.clear()
         self.parts.store.clear(STATE_NS)
 
     def _save(self, state: ts.RiskState) -> None:
@@ -170,8 +173,14 @@ class RiskEngine:
         return found
 
     def sizer(self) -> gates.PositionSizer:
+        """Kelly from the entry tag's realised trades; every decision counted (``sizing``)."""
+        sizing = self.settings.sizing
+        lookback = (timedelta(days=sizing.kelly_lookback_days)
+                    if sizing.kelly_lookback_days is not None else None)
         return gates.PositionSizer(self.settings, self.rows, self.stops, self.account,
-                                   self.parts.interventions, self.parts.candles_per_day)
+                                   self.parts.interventions, self.parts.candles_per_day,
+                                   TradeRecord(self.settings.stops.hard_stop_ratio, lookback),
+                                   on_sized=self.sizing)
 
     # --- every loop: breakers --------------------------------------------------------------
 
@@ -413,6 +422,7 @@ class RiskEngine:
             "state_file": self.parts.store.path,
             "interventions": [f"{i.kind} {i.pair or '*'} {i.value} until {i.expires_at:%H:%M}"
                               for i in self.parts.interventions.active(now)],
+            "sizing": self.sizing.as_dict(),
         }
 
 

@@ -2,14 +2,19 @@
 
 Each gate is a small object over injected collaborators (the risk state, the intervention
 book, the candle rows, the account, the order book) and a pure rule from its own module; it
-returns a ``Decision``. ``PositionSizer`` is the pipeline's sizer: fractional Kelly, volatility
-targeting and the caps.
+returns a ``Decision``. ``PositionSizer`` is the pipeline's sizer: fractional Kelly of the
+entry tag's realised trades, volatility targeting and the caps; each of its decisions is
+handed to ``on_sized`` as a ``SizingRecord`` (the risk basis and the cap that bound), which
+``SizingTally`` counts.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from freqtrade.persistence import Trade
@@ -24,13 +29,20 @@ from risk_protections.correlation_gate import correlation_decision
 from risk_protections.exposure_caps import cap_stake
 from risk_protections.funding_trap import entry_funding_decision
 from risk_protections.loss_streak import loss_streak_scale
-from risk_protections.position_sizing import SizingInputs, size_position
+from risk_protections.position_sizing import (
+    RiskBasis,
+    SizingCap,
+    SizingInputs,
+    SizingResult,
+    size_position,
+)
 from risk_protections.risk_inputs import Account, CandleRows, StopModel, finite
 from risk_protections.sanity_gates import (
     book_depth_decision,
     prediction_decision,
     spread_decision,
 )
+from risk_protections.trade_record import TagRecord, TradeRecord
 
 logger = logging.getLogger(__name__)
 
@@ -182,20 +194,76 @@ class BookGate(_Gate):
         return book_depth_decision(levels, size_usd, self._gates.min_book_depth_multiple)
 
 
+_EXPOSURE_CAPS = {ReasonCode.CAP_POSITION: SizingCap.POSITION,
+                  ReasonCode.CAP_TOTAL: SizingCap.TOTAL,
+                  ReasonCode.CAP_EXCHANGE: SizingCap.EXCHANGE,
+                  ReasonCode.SIZE_ABOVE_BALANCE: SizingCap.BALANCE}
+
+
+@dataclass(frozen=True)
+class SizingRecord:
+    """One sizing decision: where its risk fraction came from and every cap that cut it."""
+
+    pair: str
+    tag: str | None
+    at: datetime
+    decision: Decision
+    basis: RiskBasis
+    tag_trades: int  # closed trades of the tag the fraction was measured on
+    risk_ratio: float  # before the stake caps
+    stake_usd: float
+    caps: tuple[SizingCap, ...] = ()
+    reached_caps: bool = True  # False: denied before a size existed (no edge, bad stop)
+
+    @property
+    def binding(self) -> SizingCap:
+        """The cap that bound: the last one that cut (NONE: the size was not capped)."""
+        return self.caps[-1] if self.caps else SizingCap.NONE
+
+
+class SizingTally:
+    """Sizing decisions counted by risk basis, and by the cap that bound (of those that
+    reached the caps) - what the status and the risk report show."""
+
+    def __init__(self) -> None:
+        self.decisions = 0
+        self.basis: Counter[str] = Counter()
+        self.binding: Counter[str] = Counter()
+
+    def __call__(self, record: SizingRecord) -> None:
+        self.decisions += 1
+        self.basis[str(record.basis)] += 1
+        if record.reached_caps:
+            self.binding[str(record.binding)] += 1
+
+    def clear(self) -> None:
+        self.decisions = 0
+        self.basis.clear()
+        self.binding.clear()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"decisions": self.decisions, "risk_basis": dict(self.basis.most_common()),
+                "cap_binding": dict(self.binding.most_common())}
+
+
 class PositionSizer:
-    """Equity x fractional-Kelly risk / stop distance, shrunk by confidence, volatility,
-    regime, loss streak, interventions and the gates' scales; then the exposure caps."""
+    """Equity x fractional-Kelly risk (the tag's realised trades) / stop distance, shrunk by
+    confidence, volatility, regime, loss streak, interventions and the gates' scales; then
+    the exposure caps."""
 
     name = "position_sizing"
 
     def __init__(self, settings: RiskSettings, rows: CandleRows, stops: StopModel,
-                 account: Account, interventions: InterventionBook, candles_per_day: int):
+                 account: Account, interventions: InterventionBook, candles_per_day: int,
+                 trades: TradeRecord, on_sized: Callable[[SizingRecord], None] | None = None):
         self._settings = settings
         self._rows = rows
         self._stops = stops
         self._account = account
         self._interventions = interventions
         self._candles_per_day = candles_per_day
+        self._trades = trades
+        self._on_sized = on_sized
 
     def stake(self, proposal: EntryProposal, request: EntryRequest, scale: float
               ) -> tuple[Decision, float]:
@@ -206,11 +274,12 @@ class PositionSizer:
             self._account.closed_profits(settings.breakers.pause_after_losses + 1))
         streak = loss_streak_scale(losses, settings.breakers.reduce_after_losses,
                                    settings.breakers.reduce_size_factor)
+        record = self._trades.of_tag(proposal.tag, now)
         sized = size_position(SizingInputs(
             equity_usd=equity,
             stop_distance_ratio=self._stops.stop_distance(row, request.rate, proposal.is_short),
             leverage=request.leverage,
-            signal_stats=proposal.stats,
+            record=record,
             confidence=proposal.confidence,
             sigma_per_candle_ratio=finite(row, "risk_sigma"),
             candles_per_day=self._candles_per_day,
@@ -219,14 +288,30 @@ class PositionSizer:
             state_scale=streak.scale * self._interventions.size_multiplier(proposal.pair, now),
         ), settings.sizing)
         if not sized.decision.allowed:
-            return sized.decision, 0.0
+            return self._recorded(proposal, now, record, sized, sized.decision, 0.0,
+                                  sized.caps, reached_caps=False)
+        caps = list(sized.caps)
+        if sized.stake_usd > request.max_stake_usd:
+            caps.append(SizingCap.MAX_STAKE)
         stake, capped = cap_stake(
             min(sized.stake_usd, request.max_stake_usd), equity_usd=equity,
             available_usd=self._account.available_usd(request.max_stake_usd),
             exchange=self._account.exchange_name, open_positions=self._account.open_exposures(),
             min_stake_usd=request.min_stake_usd or 0.0, settings=settings.caps)
-        if not capped.allowed:
-            return capped, 0.0
-        logger.debug("%s sized %.2f USD (risk %.4f, factors %s, %s)", proposal.pair, stake,
-                     sized.risk_ratio, sized.factors, capped.reason)
-        return capped, stake
+        if capped.reason in _EXPOSURE_CAPS:
+            caps.append(_EXPOSURE_CAPS[capped.reason])
+        logger.debug("%s sized %.2f USD (risk %.4f, %s, factors %s, caps %s, %s)",
+                     proposal.pair, stake, sized.risk_ratio, sized.basis, sized.factors, caps,
+                     capped.reason)
+        return self._recorded(proposal, now, record, sized, capped,
+                              stake if capped.allowed else 0.0, tuple(caps))
+
+    def _recorded(self, proposal: EntryProposal, now: datetime, record: TagRecord,
+                  sized: SizingResult, decision: Decision, stake: float,
+                  caps: tuple[SizingCap, ...], reached_caps: bool = True
+                  ) -> tuple[Decision, float]:
+        if self._on_sized is not None:
+            self._on_sized(SizingRecord(proposal.pair, proposal.tag, now, decision, sized.basis,
+                                        record.trades, sized.risk_ratio, stake, caps,
+                                        reached_caps))
+        return decision, stake

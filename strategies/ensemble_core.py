@@ -1,12 +1,11 @@
 """EnsembleSignals: the flagship's signal logic, one object the strategy shell calls.
 
 Every registered signal (``strategies/signals``) votes per candle; the decay tracker weights
-each by its measured edge; the regime mutes a family where it has none; the ensemble enters
+each by its measured excess over a random-direction null (``signal_tracker``); the regime mutes a family where it has none; the ensemble enters
 when the weighted score crosses the vote threshold and tags the entry with the signals that
 voted for it. Exits: the score reaching the exit threshold on the other side
 (``ENSEMBLE_REVERSAL``), or the entry's own voters calling their exits (``VOTER_EXIT``). Each
-entry becomes an ``EntryProposal`` carrying the |score| of its candle as confidence and the
-tracker's measured win rate and payoff of its voters.
+entry becomes an ``EntryProposal`` carrying the |score| of its candle as confidence.
 
 Data per pair: the 5m perp candles, the perp's and spot's 1h candles (``HourlyColumns``) and
 funding settlements. Signal parameters take effect in ``indicators`` (hyperopt them with
@@ -15,7 +14,7 @@ funding settlements. Signal parameters take effect in ``indicators`` (hyperopt t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,7 @@ from strategies.signals import REGISTRY, SignalContext, SignalFrame, build_signa
 from strategies.tracker_ledger import TrackerLedger
 
 _RETIRED = STATUS_CODES[Status.RETIRED]
-_LIVE_TIMELINE_GROUPS = 20_000  # tracker states kept in memory live (~70 days of 5m candles)
+_LIVE = 1  # live: the ledger keeps only what its window can still read
 _FRAME_FIELDS = ("direction", "confidence", "exit_long", "exit_short", "available",
                  "veto_long", "veto_short")
 CONFIDENCE_COLUMN = "signal_confidence"  # a non-ensemble strategy may provide it per row
@@ -57,7 +56,7 @@ class EnsembleSignals:
         self.signal_names = enabled_signals(settings)
         self.tracker_ledger = TrackerLedger(
             self.signal_names, settings.tracker, store, events,
-            keep_groups=_LIVE_TIMELINE_GROUPS if trading else None)
+            keep_groups=_LIVE if trading else None)
         self._timeframe = timeframe
         self._step = timedelta(seconds=timeframe_to_seconds(timeframe))
         self._step_ns = timeframe_to_seconds(timeframe) * 1_000_000_000
@@ -78,8 +77,22 @@ class EnsembleSignals:
             dataframe = signal.add_columns(dataframe, context)
             columns.update(_frame_columns(signal.name, signal.evaluate(dataframe)))
         dataframe = pd.concat([dataframe, pd.DataFrame(columns, index=dataframe.index)], axis=1)
-        self.tracker_ledger.offer(pair, self.scored_calls(dataframe))
+        dates = dates_ns(dataframe)
+        if len(dates):
+            self.tracker_ledger.offer(pair, self.scored_calls(dataframe),
+                                      int(dates[0]) + self.longest_horizon_ns())
         return dataframe
+
+    def longest_horizon_ns(self) -> int:
+        """The longest horizon of the enabled signals: the first outcome of a run is known
+        that long after its first candle."""
+        candles = max((REGISTRY[n].signal.horizon_candles for n in self.signal_names), default=0)
+        return candles * self._step_ns
+
+    def history_candles(self) -> int:
+        """Candles the tracker needs before a candle: its window, memory and one horizon."""
+        span_ns = self.settings.tracker.span_secs() * 1_000_000_000 + self.longest_horizon_ns()
+        return -(-span_ns // self._step_ns)
 
     def scored_calls(self, dataframe: pd.DataFrame) -> Outcomes:
         """Every signal's calls in an analysed dataframe whose horizon has passed, scored."""
@@ -93,7 +106,7 @@ class EnsembleSignals:
 
     def entries(self, dataframe: pd.DataFrame, pair: str) -> pd.DataFrame:
         dates = dates_ns(dataframe)
-        if len(dates):
+        if len(dates) and self._trading:
             self.tracker_ledger.flush(int(dates[-1]))
         dataframe = with_regime(dataframe, self.settings.regime_fallback)
         weights, status = self.tracker_ledger.state_at(dates)
@@ -179,23 +192,23 @@ class EnsembleSignals:
             rows = self._rows.get(pair)
             found = rows.confidence(candle_ns) if rows else None
             confidence = 0.0 if found is None else found  # an unknown candle: no confidence
-            stats = self.tracker_ledger.stats_at(voters, candle_ns)
         else:
             confidence = 1.0 if row_confidence is None else row_confidence
-            stats = None
-        return EntryProposal(pair, side, tag, voters, float(confidence), stats, candle_time,
+        # Sizing reads realised trades of the tag, not the tracker's horizon calls.
+        return EntryProposal(pair, side, tag, voters, float(confidence), None, candle_time,
                              candle_time + self._step, close)
 
     def _decision_ns(self, current_time: datetime) -> int:
         """The candle a decision at ``current_time`` reads: the one that closed at or before."""
         return _ns(current_time) - self._step_ns
 
-    def status(self) -> dict[str, Any]:
-        records = self.tracker_ledger.tracker.records
-        return {"signals": {
-            name: {"status": str(r.status), "calls": r.calls,
-                   "accuracy": round(r.accuracy, 3), "weight": round(r.weight, 5)}
-            for name, r in records.items()}}
+    def status(self, now: datetime) -> dict[str, Any]:
+        return {"signals": self.tracker_ledger.status(_ns(now)),
+                "tracker_covered_from": _iso(self.tracker_ledger.covered_from_ns())}
+
+
+def _iso(at_ns: int | None) -> str | None:
+    return None if at_ns is None else datetime.fromtimestamp(at_ns / 1e9, UTC).isoformat()
 
 
 def _ns(moment: datetime) -> int:
@@ -203,13 +216,16 @@ def _ns(moment: datetime) -> int:
 
 
 def enabled_signals(settings: EnsembleSettings) -> tuple[str, ...]:
-    """``centaur.ensemble.signals`` in registry order (empty: all); unknown names fail."""
+    """``centaur.ensemble.signals`` in registry order (null: all; empty: none); unknown
+    names fail."""
+    if settings.signals is None:
+        return tuple(REGISTRY)
     unknown = [name for name in settings.signals if name not in REGISTRY]
     if unknown:
         raise CentaurConfigError(
             f"centaur.ensemble.signals: unknown signal(s) {unknown}. Fix: use names from "
             f"{', '.join(REGISTRY)}, or remove the key to use them all.")
-    return tuple(name for name in REGISTRY if not settings.signals or name in settings.signals)
+    return tuple(name for name in REGISTRY if name in settings.signals)
 
 
 def _frame_columns(name: str, frame: SignalFrame) -> dict[str, np.ndarray]:

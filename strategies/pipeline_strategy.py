@@ -11,6 +11,11 @@ per-candle state beyond the proposals, keyed by (pair, candle, side):
   rules, the LLM veto - and the position sizer. It is logged at start-up and shown in
   ``/api/v1/centaur/status``.
 
+Data kinds follow ``trading_mode``: funding and the perp-spot basis are asked for only in
+futures, where a backtest stops at start-up when a pair has no funding rows and candles
+without a settled rate are one operator event per pair (``centaur.market_data``). In spot the
+signals that need them abstain, said once at start-up, and the funding gates are left out.
+
 Switches: ``centaur.risk.enabled`` (off: a fixed leverage and stop, freqtrade's stake),
 ``centaur.llm.mode``, ``freqai.enabled``. State becomes true on fill (``order_filled``): the
 leverage step and the first trade's risk of the day on the entry fill, the take-profit rung
@@ -33,7 +38,12 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import stoploss_from_absolute
 
 from centaur.decision import Decision
-from centaur.market_data import funding_informative, with_funding_rate
+from centaur.market_data import (
+    FundingGaps,
+    check_funding_present,
+    funding_informative,
+    with_funding_rate,
+)
 from centaur.pipeline import SIDES, Denials, EntryPipeline, EntryProposal, EntryRequest
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.strategy_base import CentaurStrategy
@@ -49,16 +59,22 @@ from risk_protections.engine import RiskCollaborators, RiskEngine
 from risk_protections.risk_columns import RiskRows, add_risk_columns
 from risk_protections.risk_inputs import Account, CandleRows
 from sor_exchange.selection import check_exchange_class
-from strategies.ensemble_core import EnsembleSignals
+from strategies.ensemble_core import EnsembleSignals, enabled_signals
 from strategies.fixed_risk import (
     FIXED_LEVERAGE,
     FIXED_STOP_PRICE_RATIO,
     fixed_leverage,
     fixed_stoploss,
 )
+from strategies.signals import REGISTRY
 from strategies.signals.hourly import spot_informative
 
 logger = logging.getLogger(__name__)
+
+FLAT_REASON = ("no signal is enabled (centaur.ensemble.signals is an empty list), because none "
+               "beat random directions out of sample after costs in `make report-evidence` "
+               "(reports/evidence.md). Nothing is traded; list signals in "
+               "centaur.ensemble.signals to trade them anyway.")
 
 
 class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
@@ -68,10 +84,17 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     uses_models = True
     fixed_leverage = FIXED_LEVERAGE  # with the risk layer off (``fixed_risk``)
     fixed_stop_price_ratio = FIXED_STOP_PRICE_RATIO
+    account_type = Account  # equity and exposure from freqtrade's wallets (spot: a subclass)
 
     use_custom_stoploss = True
     position_adjustment_enable = True
     use_exit_signal = True  # freqtrade calls custom_exit (flatten, time, funding) only then
+
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        if self.uses_ensemble:  # the tracker's window is read from the run's own candles
+            self.startup_candle_count = max(self.startup_candle_count,
+                                            tracker_history_candles(config, self.timeframe))
 
     @property
     def protections(self) -> list[dict[str, Any]]:
@@ -105,8 +128,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self.risk = RiskEngine(self.centaur.risk, RiskCollaborators(
             config=self.config, store=self.centaur_state, events=self.events,
             interventions=self.interventions, rows=self.candle_rows,
-            account=Account(self.config, lambda: self.wallets,
-                            lambda: getattr(self.dp, "_exchange", None), self.candle_rows),
+            account=self.account_type(self.config, lambda: self.wallets,
+                                      lambda: getattr(self.dp, "_exchange", None),
+                                      self.candle_rows),
             order_book=lambda pair, depth: self.dp.orderbook(pair, depth),
             candles_per_day=int(timedelta(days=1) / step)))
         self.risk.start(now)
@@ -118,6 +142,33 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self.pipeline = self._build_pipeline()
         self._proposals: dict[tuple[str, datetime, str], EntryProposal] = {}
         logger.info("%s %s", type(self).__name__, self.pipeline.summary())
+        self.funding_gaps = FundingGaps(self.events, latest_only=self.trading) \
+            if self.futures else None
+        self._check_data_kinds()
+        if self.signals is not None and not self.signals.signal_names:
+            logger.warning("%s stays flat: %s", type(self).__name__, FLAT_REASON)
+
+    @property
+    def futures(self) -> bool:
+        return self.config.get("trading_mode") == TradingMode.FUTURES
+
+    def _check_data_kinds(self) -> None:
+        """Futures backtests: every pair has funding rows (else one error naming them all).
+        Spot: the signals that need perpetual-futures data abstain - said here, once."""
+        if self.futures:
+            if not self.trading and self.config.get("futures_funding_rate") is None:
+                check_funding_present(self.dp, self.dp.current_whitelist(),
+                                      self.config.get("datadir"))
+            return
+        names = self.signals.signal_names if self.signals is not None else ()
+        abstain = [f"{n} (needs {REGISTRY[n].signal.perpetual_data})" for n in names
+                   if getattr(REGISTRY[n].signal, "perpetual_data", None)]
+        if "ranker" in names and (self.models is None or not self.models.freqai_on):
+            abstain.append("ranker (needs FreqAI ranks: freqai is off)")
+        if abstain:
+            logger.info("%s on %s markets: signals %s abstain; no funding gates",
+                        type(self).__name__, self.config.get("trading_mode", "spot"),
+                        ", ".join(abstain))
 
     def _check_setup(self) -> None:
         if self.centaur.risk.enabled and not self.use_exit_signal:
@@ -159,8 +210,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         gates: list[Any] = []
         sizer = None
         if self.centaur.risk.enabled:
-            gates += self.risk.entry_gates(
-                futures=self.config.get("trading_mode") == TradingMode.FUTURES)
+            gates += self.risk.entry_gates(futures=self.futures)
             sizer = self.risk.sizer()
         if self.veto is not None:
             gates.append(self.veto)
@@ -183,12 +233,12 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     def informative_pairs(self):
         pairs: list[tuple[str, str, str]] = []
         whitelist = self.dp.current_whitelist()
-        if self.uses_ensemble:
+        if self.uses_ensemble and self.futures:  # funding and the basis: perpetuals only
             pairs += [e for pair in whitelist
                       for e in (funding_informative(pair), spot_informative(pair))]
         if self.uses_models and freqai_enabled(self.config):
             pairs += self.centaur_informative_pairs()
-        if self.config.get("trading_mode") == TradingMode.FUTURES:
+        if self.futures:
             pairs += [funding_informative(p) for p in whitelist]
         return list(dict.fromkeys(pairs))  # first occurrence kept, in this order
 
@@ -202,8 +252,10 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
 
     def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         pair = metadata["pair"]
-        if self.uses_ensemble or self.config.get("trading_mode") == TradingMode.FUTURES:
+        if self.uses_ensemble or self.futures:  # NaN on spot pairs
             dataframe = with_funding_rate(dataframe, self.dp, pair, self.timeframe)
+        if self.funding_gaps is not None:
+            self.funding_gaps.check(pair, dataframe)
         if self.models is not None:
             dataframe = self.models.add(dataframe, metadata, getattr(self, "freqai", None), self)
         if self.signals is not None:
@@ -394,7 +446,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         now = datetime.now(UTC)
         status: dict[str, Any] = {"pipeline": self.pipeline.describe()}
         if self.signals is not None:
-            status.update(self.signals.status())
+            status.update(self.signals.status(now))
+            if not self.signals.signal_names:
+                status["flat"] = FLAT_REASON
         status.update(self.risk.status(now))
         status["denials"] = dict(self.denials.counts)
         status["events"] = [{k: e[k] for k in ("time", "severity", "code", "message")}
@@ -410,6 +464,15 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
             logger.warning("%s: order book unavailable for the veto (%s)", pair, err)
             return None
         return book_skew(book.get("bids") or [], book.get("asks") or [])
+
+
+def tracker_history_candles(config: dict, timeframe: str) -> int:
+    """Candles before a candle that the tracker's state reads: window, memory, one horizon."""
+    ensemble_settings = settings_from(config).ensemble
+    step_secs = timeframe_to_seconds(timeframe)
+    names = enabled_signals(ensemble_settings)
+    horizon_candles = max((REGISTRY[n].signal.horizon_candles for n in names), default=0)
+    return -(-ensemble_settings.tracker.span_secs() // step_secs) + horizon_candles
 
 
 def _utc(value: Any) -> datetime:

@@ -1,41 +1,41 @@
-"""The signal decay tracker: each signal's scored calls in, its status and weight out.
+"""The signal decay tracker: each signal's scored calls in, its status and weight per candle
+out - a function of the data up to the candle, calendar-anchored.
 
 Rules (numbers from ``centaur.ensemble.tracker``):
 
-- A signal keeps its last ``window_calls`` scored calls. A call's outcome is its directional
-  forward return net of ``outcome_cost_ratio``, kept as an integer number of parts per million
-  so that every sum is exact and the state is the same whatever the path that built it.
-- accuracy = share of the window's calls with a positive outcome; edge = accuracy - 0.5;
-  ``weight = (2 x max(edge, 0))^2`` for a live signal, 0 otherwise. ``weight_for`` is the one
-  place this formula lives; the ensemble, the plot columns and the reports all call it.
-- Status: ``probation`` until ``min_calls`` calls are scored (weight 0); then ``live``. A live
-  signal retires when the upper Wilson bound of its accuracy (one-sided ``confidence_level``)
-  is below ``retire_accuracy``; a retired one revives only when the lower bound is above
-  ``revive_accuracy``. Deciding on the bounds, not the raw rate, is what stops the flapping:
-  over 100 calls the raw rate alone moves +/- 5 points by chance.
-- The bounds count independent evidence, not calls: calls whose horizons start in the same
-  window of one horizon (``cluster``: the same market move, seen on several pairs or called
-  twice) count once. On the shared data eight pairs' calls come in bursts, and counting each
-  as independent made the window's accuracy swing far beyond the binomial noise.
+- Every call is scored against its own null, the same call with a random direction at the
+  same candle, horizon and cost (``centaur.null_baseline``): its *excess hit* is
+  ``1(outcome > 0) - 1/2 x 1(|gross move| > cost)``. A signal's *excess* is the mean excess
+  hit of its calls, with a standard error clustered on the market move (calls of any pair whose
+  horizons start in the same window count as one piece of evidence).
+- State is evaluated at *anchors*: UTC calendar boundaries every ``anchor_hours``. At anchor
+  ``a`` the window is the outcomes known in ``[a - window_days, a)``, pooled over pairs; a
+  candle reads the state of the last anchor at or before its open. So the state at a candle is
+  a function of the candles before it, the same live, after a restart and in a backtest that
+  starts anywhere - once the run's data covers ``window_days + memory_anchors`` anchors before
+  the candle; before that the signal is on ``probation`` (weight 0: not enough history).
+- Status with hysteresis of finite memory: ``retired`` when the window's upper bound on the
+  excess (one-sided ``confidence_level``) is below 0 - worse than a coin after costs;
+  ``live`` when the lower bound is above 0; between the two, the last decisive status of the
+  previous ``memory_anchors`` anchors holds, else ``live`` (a signal is enabled because the
+  evidence harness passed it out of sample). A window with fewer than ``min_clusters``
+  independent moves decides nothing: ``probation``.
+- ``weight = (2 x max(excess, 0))^2`` for a live signal, 0 otherwise: ``weight_for`` is the
+  one place this formula lives (an excess of 5 points weighs 0.01).
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter, deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 
 from centaur.settings.ensemble import TrackerSettings
-from centaur.signal_stats import SignalStats
 
 PPM = 1_000_000
-MAX_PAYOFF_RATIO = 10.0  # no loss in the window yet: a large but finite payoff
+HOUR_NS = 3_600 * 1_000_000_000
 
 
 class Status(StrEnum):
@@ -45,154 +45,99 @@ class Status(StrEnum):
 
 
 STATUS_CODES = {Status.PROBATION: 0, Status.LIVE: 1, Status.RETIRED: 2}
+_UNDECIDED = -1
 
 
-def weight_for(accuracy: float | np.ndarray, live: bool | np.ndarray = True
+def weight_for(excess: float | np.ndarray, live: bool | np.ndarray = True
                ) -> float | np.ndarray:
-    """(2 x edge)^2 with edge = accuracy - 0.5, floored at 0; 0 for a signal that is not live."""
-    edge = np.maximum(np.asarray(accuracy, dtype=float) - 0.5, 0.0)
+    """(2 x excess)^2 with the excess hit rate over the null floored at 0; 0 when not live."""
+    edge = np.maximum(np.asarray(excess, dtype=float), 0.0)
     weight = np.where(live, np.square(2.0 * edge), 0.0)
     return float(weight) if np.ndim(weight) == 0 else weight
 
 
-def wilson_bounds(rate: float, samples: int, z: float) -> tuple[float, float]:
-    """Wilson score interval of a success ``rate`` over ``samples`` at normal quantile ``z``."""
-    if samples <= 0:
-        return 0.0, 1.0
-    denominator = 1.0 + z * z / samples
-    centre = (rate + z * z / (2 * samples)) / denominator
-    half = z * math.sqrt(rate * (1 - rate) / samples + z * z / (4 * samples * samples)) \
-        / denominator
-    return max(centre - half, 0.0), min(centre + half, 1.0)
-
-
-def next_status(status: Status, hits: int, calls: int, clusters: int,
-                settings: TrackerSettings) -> Status:
-    """The status after a call is scored (pure; see the module rules)."""
-    if calls < settings.min_calls:
-        return status
-    lower, upper = wilson_bounds(hits / calls, clusters, quantile_z(settings.confidence_level))
-    if status is not Status.RETIRED and upper < settings.retire_accuracy:
-        return Status.RETIRED
-    if status is Status.RETIRED and lower > settings.revive_accuracy:
-        return Status.LIVE
-    return Status.LIVE if status is Status.PROBATION else status
+def excess_hit_ppm(outcome_ppm: np.ndarray, cost_ratio: float) -> np.ndarray:
+    """Per call, the excess hit over the random-direction null (see the module rules)."""
+    outcome = np.asarray(outcome_ppm, dtype=np.int64)
+    cost_ppm = int(round(cost_ratio * PPM))
+    hit = (outcome > 0).astype(float)
+    return hit - 0.5 * (np.abs(outcome + cost_ppm) > cost_ppm)
 
 
 def quantile_z(confidence_level: float) -> float:
-    """The normal quantile of a one-sided confidence level (0.90 -> 1.28)."""
+    """The normal quantile of a one-sided confidence level (0.95 -> 1.64)."""
     return NormalDist().inv_cdf(confidence_level)
 
 
+def anchor_of(at_ns: np.ndarray | int, settings: TrackerSettings) -> np.ndarray:
+    """The anchor a candle opening at ``at_ns`` reads: the last calendar boundary <= it."""
+    step = settings.anchor_hours * HOUR_NS
+    return (np.asarray(at_ns, dtype=np.int64) // step) * step
+
+
 @dataclass(frozen=True)
-class Transition:
-    """A signal changed status (retirements and revivals are operator events)."""
+class WindowEstimates:
+    """Per anchor (rows) and signal (columns): the window's excess and its evidence."""
 
-    signal: str
-    at_ns: int
-    old: Status
-    new: Status
-    hits: int
-    calls: int
-    clusters: int
-
-
-class SignalRecord:
-    """One signal's window of scored calls (outcome, cluster) and the exact sums over it."""
-
-    __slots__ = ("window", "status", "hits", "win_sum_ppm", "loss_sum_ppm", "_clusters")
-
-    def __init__(self, window_calls: int, calls: Iterable[tuple[int, int]] = (),
-                 status: Status = Status.PROBATION):
-        self.window: deque[tuple[int, int]] = deque(maxlen=window_calls)
-        self.status = status
-        self.hits = self.win_sum_ppm = self.loss_sum_ppm = 0
-        self._clusters: Counter[int] = Counter()
-        for outcome, cluster in calls:
-            self._push(int(outcome), int(cluster))
-
-    @property
-    def calls(self) -> int:
-        return len(self.window)
-
-    @property
-    def clusters(self) -> int:
-        """Independent pieces of evidence in the window: distinct clusters."""
-        return len(self._clusters)
-
-    @property
-    def accuracy(self) -> float:
-        return self.hits / self.calls if self.calls else 0.0
-
-    @property
-    def weight(self) -> float:
-        return weight_for(self.accuracy, self.status is Status.LIVE)
-
-    def _push(self, outcome_ppm: int, cluster: int) -> None:
-        if len(self.window) == self.window.maxlen:
-            self._account(*self.window[0], -1)
-        self.window.append((outcome_ppm, cluster))
-        self._account(outcome_ppm, cluster, +1)
-
-    def _account(self, outcome_ppm: int, cluster: int, sign: int) -> None:
-        self._clusters[cluster] += sign
-        if not self._clusters[cluster]:
-            del self._clusters[cluster]
-        if outcome_ppm > 0:
-            self.hits += sign
-            self.win_sum_ppm += sign * outcome_ppm
-        else:
-            self.loss_sum_ppm -= sign * outcome_ppm
-
-    def score(self, name: str, outcome_ppm: int, cluster: int, at_ns: int,
-              settings: TrackerSettings) -> Transition | None:
-        self._push(int(outcome_ppm), int(cluster))
-        new = next_status(self.status, self.hits, self.calls, self.clusters, settings)
-        if new is self.status:
-            return None
-        old, self.status = self.status, new
-        return Transition(name, at_ns, old, new, self.hits, self.calls, self.clusters)
+    anchors_ns: np.ndarray  # int64 [anchors]
+    excess: np.ndarray  # float [anchors, signals]
+    lower: np.ndarray
+    upper: np.ndarray
+    calls: np.ndarray  # int
+    clusters: np.ndarray  # int
 
 
-def pooled_stats(hits: int, calls: int, win_sum_ppm: int, loss_sum_ppm: int
-                 ) -> SignalStats | None:
-    """Win rate and payoff (mean win / mean loss) of a set of scored calls; None if empty."""
-    if calls <= 0:
-        return None
-    losses = calls - hits
-    if hits == 0:
-        return SignalStats(0.0, 0.0, calls)
-    if losses == 0 or loss_sum_ppm <= 0:
-        return SignalStats(hits / calls, MAX_PAYOFF_RATIO, calls)
-    payoff = (win_sum_ppm / hits) / (loss_sum_ppm / losses)
-    return SignalStats(hits / calls, min(payoff, MAX_PAYOFF_RATIO), calls)
+def window_estimates(anchors_ns: np.ndarray, known_at_ns: np.ndarray, signal: np.ndarray,
+                     excess_hit: np.ndarray, cluster: np.ndarray, signals: int,
+                     settings: TrackerSettings) -> WindowEstimates:
+    """The excess of each signal over the window ending at each anchor (pure)."""
+    window_ns = settings.window_days * 24 * HOUR_NS
+    z = quantile_z(settings.confidence_level)
+    shape = (len(anchors_ns), signals)
+    excess, lower, upper = (np.full(shape, np.nan) for _ in range(3))
+    calls, clusters = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+    for s in range(signals):
+        mine = signal == s
+        times, values, ids = known_at_ns[mine], excess_hit[mine], cluster[mine]
+        order = np.argsort(times, kind="stable")
+        times, values, ids = times[order], values[order], ids[order]
+        starts = np.searchsorted(times, anchors_ns - window_ns, side="left")
+        ends = np.searchsorted(times, anchors_ns, side="left")
+        for row, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            if hi <= lo:
+                continue
+            mean, se, groups = _clustered(values[lo:hi], ids[lo:hi])
+            excess[row, s], calls[row, s], clusters[row, s] = mean, hi - lo, groups
+            lower[row, s], upper[row, s] = mean - z * se, mean + z * se
+    return WindowEstimates(np.asarray(anchors_ns), excess, lower, upper, calls, clusters)
 
 
-class SignalTracker:
-    """The records of every tracked signal; JSON-serialisable for the state store."""
+def _clustered(values: np.ndarray, ids: np.ndarray) -> tuple[float, float, int]:
+    mean = float(values.mean())
+    _, inverse = np.unique(ids, return_inverse=True)
+    sums = np.bincount(inverse, weights=values - mean)
+    groups = len(sums)
+    if groups < 2:
+        return mean, float("inf"), groups
+    n = len(values)
+    return mean, float(np.sqrt(np.sum(sums ** 2) * groups / (groups - 1))) / n, groups
 
-    def __init__(self, names: Iterable[str], settings: TrackerSettings):
-        self.settings = settings
-        self.records = {name: SignalRecord(settings.window_calls) for name in names}
 
-    def score(self, name: str, outcome_ppm: int, cluster: int, at_ns: int
-              ) -> Transition | None:
-        return self.records[name].score(name, outcome_ppm, cluster, at_ns, self.settings)
+def statuses(estimates: WindowEstimates, covered: np.ndarray, settings: TrackerSettings
+             ) -> np.ndarray:
+    """Status code per anchor and signal, with the finite-memory hysteresis of the rules.
 
-    def to_json(self) -> dict[str, Any]:
-        return {name: {"status": str(record.status),
-                       "calls": [list(call) for call in record.window]}
-                for name, record in self.records.items()}
-
-    @classmethod
-    def from_json(cls, names: Iterable[str], settings: TrackerSettings,
-                  data: dict[str, Any] | None) -> SignalTracker:
-        """Restore the named signals (a signal missing from ``data`` starts fresh)."""
-        tracker = cls(names, settings)
-        for name, saved in (data or {}).items():
-            if name in tracker.records:
-                tracker.records[name] = SignalRecord(
-                    settings.window_calls,
-                    [tuple(call) for call in saved["calls"][-settings.window_calls:]],
-                    Status(saved["status"]))
-        return tracker
+    ``covered[row]`` says the run's candles cover that anchor's window (a window that is
+    not covered decides nothing: probation)."""
+    enough = (estimates.clusters >= settings.min_clusters) & covered[:, None]
+    decisive = np.full(estimates.excess.shape, _UNDECIDED, dtype=np.int64)
+    decisive[enough & (estimates.upper < 0)] = STATUS_CODES[Status.RETIRED]
+    decisive[enough & (estimates.lower > 0)] = STATUS_CODES[Status.LIVE]
+    result = np.where(enough, decisive, STATUS_CODES[Status.PROBATION])
+    memory = settings.memory_anchors
+    for row in range(len(result)):
+        for s in np.flatnonzero(result[row] == _UNDECIDED):
+            past = decisive[max(row - memory, 0):row, s]
+            known = past[past != _UNDECIDED]
+            result[row, s] = known[-1] if len(known) else STATUS_CODES[Status.LIVE]
+    return result

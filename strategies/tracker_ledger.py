@@ -1,20 +1,17 @@
-"""The tracker's shell: outcomes offered pair by pair, applied in one global order, the state
-as of any candle, persistence through the suite's state store, and operator events.
+"""The tracker's shell: each pair's scored calls in, the tracker's state as of any candle out.
 
-Why a ledger: freqtrade analyses a pair's whole dataframe at once in backtests (all pairs'
-indicators first, then every pair's entries) but one new candle per pair at a time live. Both
-paths go through the same three calls - ``offer`` (a pair's scored calls, from
-``populate_indicators``), ``flush(through)`` (apply every offered outcome known at or before
-``through``, from ``populate_entry_trend``) and ``state_at`` (the tracker as of each candle) -
-and the outcomes are applied in the order (known_at, pair, signal, call time) whichever pair
-triggered the flush. A candle's decision uses the outcomes known at or before its open, which
-live were all offered during the previous candle's analysis, so each candle sees the same
-state live and in a backtest. Outcomes that arrive late (a restart after downtime) are applied
-at the next flush rather than dropped; the state's time never goes backwards.
+Freqtrade analyses a pair's whole dataframe at once in backtests but one new candle per pair at
+a time live. Both paths make the same two calls: ``offer`` (a pair's scored calls, from
+``populate_indicators``) and ``state_at`` (weights and statuses per candle, from
+``populate_entry_trend``). The state of a candle is the state at its anchor
+(``signal_tracker``): every pair's outcomes known before the anchor, over a calendar window.
+Outcomes are kept as a set keyed by (pair, signal, call time), so the order in which pairs
+are analysed, how often a pair is offered and where a run starts do not change the state - as
+long as the offered candles cover the window. The window is covered from
+``max(first candle of each pair) + window + memory``; before that signals are on probation.
 
-Persisted under ``ensemble/tracker``: the records, each pair's watermark (the last outcome
-time applied) and the flush time, in one transaction. Backtests and hyperopt start every
-analysis run from the state loaded at start-up (``restart_run``), in memory.
+Nothing is persisted: the state is a function of the candles (the flagship's start-up candles
+cover the window live). Retirements and revivals are announced as operator events.
 """
 
 from __future__ import annotations
@@ -28,189 +25,186 @@ import numpy as np
 from centaur.decision import ReasonCode
 from centaur.events import EventSink, OperatorEvent, Severity
 from centaur.settings.ensemble import TrackerSettings
-from centaur.signal_stats import SignalStats
 from centaur.state import StateStore
 from strategies.signal_outcomes import FIELDS, Outcomes
 from strategies.signal_tracker import (
+    HOUR_NS,
     STATUS_CODES,
-    SignalTracker,
     Status,
-    Transition,
-    pooled_stats,
-    quantile_z,
+    WindowEstimates,
+    anchor_of,
+    excess_hit_ppm,
+    statuses,
     weight_for,
-    wilson_bounds,
+    window_estimates,
 )
 
 logger = logging.getLogger(__name__)
 
-NAMESPACE, KEY = "ensemble", "tracker"
-_NEVER = np.iinfo(np.int64).min
-_HITS, _CALLS, _WINS, _LOSSES, _STATUS = range(5)
 _LIVE_CODE = STATUS_CODES[Status.LIVE]
 _RETIRED_CODE = STATUS_CODES[Status.RETIRED]
+_PROBATION_CODE = STATUS_CODES[Status.PROBATION]
+_CODE_STATUS = {code: status for status, code in STATUS_CODES.items()}
 
 
 class TrackerLedger:
-    """Outcomes in (per pair, any order of pairs), tracker state per candle out."""
+    """Outcomes in (per pair, any order, any repetition), tracker state per candle out."""
 
     def __init__(self, names: tuple[str, ...], settings: TrackerSettings,
                  store: StateStore | None = None, sink: EventSink | None = None,
                  keep_groups: int | None = None):
         self.names = names
         self.settings = settings
-        self._store, self._sink, self._keep = store, sink, keep_groups
-        self._saved: dict[str, Any] = (store.get(NAMESPACE, KEY) if store else None) or {}
+        self._sink = sink
+        self._trading = keep_groups is not None
+        self._step_ns = settings.anchor_hours * HOUR_NS
+        self._span_ns = settings.window_days * 24 * HOUR_NS \
+            + settings.memory_anchors * self._step_ns
         self.restart_run()
 
     def restart_run(self) -> None:
-        """Back to the state loaded at start-up: a backtest or hyperopt analysis starts."""
-        self.tracker = SignalTracker.from_json(self.names, self.settings,
-                                               self._saved.get("signals"))
-        self._watermarks: dict[str, int] = dict(self._saved.get("watermarks_ns", {}))
-        self._through_ns = int(self._saved.get("through_ns", _NEVER))
-        self._pending: dict[str, Outcomes] = {}
-        self._initial = self._vector()
-        self._times = np.empty(0, dtype=np.int64)
-        self._table = np.empty((0, 5, len(self.names)), dtype=np.int64)
+        """A new analysis run (backtest, hyperopt epoch): no outcome known yet."""
+        self._outcomes: dict[str, Outcomes] = {}
+        self._first_ns: dict[str, int] = {}
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._announced: dict[str, int] = {}
 
     # --- in ----------------------------------------------------------------------------------
 
-    def offer(self, pair: str, outcomes: Outcomes) -> None:
-        """The pair's scored calls so far; those already applied are ignored."""
-        self._pending[pair] = outcomes.where(
-            outcomes.known_at_ns > self._watermarks.get(pair, _NEVER))
+    def offer(self, pair: str, outcomes: Outcomes, first_candle_ns: int | None = None) -> None:
+        """The pair's scored calls in the candles it was analysed on (from
+        ``first_candle_ns``); merged with what was offered before, duplicates dropped."""
+        if first_candle_ns is not None:
+            self._first_ns[pair] = min(self._first_ns.get(pair, first_candle_ns),
+                                       int(first_candle_ns))
+        merged = Outcomes.concat([self._outcomes[pair], outcomes]) if pair in self._outcomes \
+            else outcomes
+        key = merged.signal.astype(np.int64) * (1 << 48) + merged.call_at_ns // 1_000_000_000
+        _, unique = np.unique(key, return_index=True)
+        merged = merged.where(np.sort(unique))
+        if self._trading and len(merged):  # keep what the window can still read
+            horizon = int(merged.known_at_ns.max()) - self._span_ns - self._step_ns
+            merged = merged.where(merged.known_at_ns >= horizon)
+        if pair not in self._outcomes or len(merged) != len(self._outcomes[pair]) or \
+                not np.array_equal(merged.known_at_ns, self._outcomes[pair].known_at_ns):
+            self._cache.clear()
+        self._outcomes[pair] = merged
 
-    def flush(self, through_ns: int) -> list[Transition]:
-        """Apply every pending outcome known at or before ``through_ns``, in the global order."""
-        pairs = sorted(self._pending)
-        due = [self._pending[p].where(self._pending[p].known_at_ns <= through_ns)
-               for p in pairs]
-        transitions = self._apply(due) if any(len(d) for d in due) else []
-        for pair, applied in zip(pairs, due, strict=True):
-            if len(applied):
-                self._watermarks[pair] = max(self._watermarks.get(pair, _NEVER),
-                                             int(applied.known_at_ns.max()))
-                rest = self._pending[pair]
-                self._pending[pair] = rest.where(rest.known_at_ns > through_ns)
-        changed = bool(transitions) or any(len(d) for d in due)
-        self._through_ns = max(self._through_ns, int(through_ns))
-        if changed:
-            self._persist()
-            self._announce(transitions)
-        return transitions
-
-    def _apply(self, due: list[Outcomes]) -> list[Transition]:
-        pair_index = np.concatenate([np.full(len(d), i) for i, d in enumerate(due)])
-        merged = Outcomes(*(np.concatenate([getattr(d, f) for d in due]) for f in FIELDS))
-        order = np.lexsort((merged.call_at_ns, merged.signal, pair_index, merged.known_at_ns))
-        effective = np.maximum(merged.known_at_ns[order], self._through_ns)
-        signals, outcomes = merged.signal[order], merged.outcome_ppm[order]
-        clusters = merged.cluster[order]
-        vector, times, rows, transitions = self._latest(), [], [], []
-        for at_ns, index, outcome, cluster in zip(effective.tolist(), signals.tolist(),
-                                                  outcomes.tolist(), clusters.tolist(),
-                                                  strict=True):
-            if times and times[-1] != at_ns:
-                rows.append(vector.copy())
-            if not times or times[-1] != at_ns:
-                times.append(at_ns)
-            name = self.names[index]
-            transition = self.tracker.score(name, outcome, cluster, at_ns)
-            if transition is not None:
-                transitions.append(transition)
-            vector[:, index] = self._column(name)
-        rows.append(vector.copy())
-        self._extend(np.asarray(times, dtype=np.int64), np.stack(rows))
-        return transitions
+    def flush(self, through_ns: int) -> None:
+        """Live: announce the status changes at the anchor of ``through_ns``."""
+        self._announce(int(anchor_of(through_ns, self.settings)))
 
     # --- state ---------------------------------------------------------------------------------
 
-    def _column(self, name: str) -> tuple[int, int, int, int, int]:
-        record = self.tracker.records[name]
-        return (record.hits, record.calls, record.win_sum_ppm, record.loss_sum_ppm,
-                STATUS_CODES[record.status])
+    def covered_from_ns(self) -> int | None:
+        """The first anchor whose window and memory the offered candles cover."""
+        if not self._first_ns:
+            return None
+        return max(self._first_ns.values()) + self._span_ns
 
-    def _vector(self) -> np.ndarray:
-        return np.array([self._column(n) for n in self.names], dtype=np.int64).T.reshape(
-            5, len(self.names))
+    def _pooled(self) -> tuple[np.ndarray, ...]:
+        parts = [self._outcomes[p] for p in sorted(self._outcomes)]
+        if not parts:
+            empty = Outcomes.empty()
+            return tuple(getattr(empty, f) for f in FIELDS)
+        return tuple(np.concatenate([getattr(part, f) for part in parts]) for f in FIELDS)
 
-    def _latest(self) -> np.ndarray:
-        return (self._table[-1] if len(self._table) else self._initial).copy()
-
-    def _extend(self, times: np.ndarray, rows: np.ndarray) -> None:
-        self._times = np.concatenate((self._times, times))
-        self._table = np.concatenate((self._table, rows))
-        if self._keep and len(self._times) > 2 * self._keep:
-            self._initial = self._table[-self._keep - 1]
-            self._times, self._table = self._times[-self._keep:], self._table[-self._keep:]
-
-    def _rows_at(self, at_ns: np.ndarray) -> np.ndarray:
-        """The state vectors as of each time (outcomes known at or before it)."""
-        index = np.searchsorted(self._times, at_ns, side="right") - 1
-        table = np.concatenate((self._initial[None], self._table))
-        return table[index + 1]
+    def _states(self, anchors: np.ndarray) -> None:
+        """Compute and cache the state of ``anchors`` (and the memory anchors before them)."""
+        missing = sorted({int(a) for a in anchors} - set(self._cache))
+        if not missing:
+            return
+        memory = self.settings.memory_anchors
+        grid = np.arange(missing[0] - memory * self._step_ns, missing[-1] + 1, self._step_ns,
+                         dtype=np.int64)
+        known_at, _, signal, outcome, cluster = self._pooled()
+        estimates = window_estimates(
+            grid, known_at, signal.astype(np.int64),
+            excess_hit_ppm(outcome, self.settings.outcome_cost_ratio), cluster,
+            len(self.names), self.settings)
+        covered_from = self.covered_from_ns()
+        if covered_from is None:
+            window_covered = state_covered = np.zeros(len(grid), dtype=bool)
+        else:  # a window decides once covered; a state also needs its memory covered
+            window_covered = grid >= covered_from - memory * self._step_ns
+            state_covered = grid >= covered_from
+        codes = np.where(state_covered[:, None], statuses(estimates, window_covered,
+                                                          self.settings), _PROBATION_CODE)
+        live = codes == _LIVE_CODE
+        weights = weight_for(np.nan_to_num(estimates.excess), live)
+        for row, anchor in enumerate(grid.tolist()):
+            if row >= memory or anchor in missing:
+                self._cache.setdefault(anchor, (weights[row], codes[row],
+                                                np.nan_to_num(estimates.excess[row])))
 
     def state_at(self, at_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(weight, status code) per time (rows) and signal (columns)."""
-        rows = self._rows_at(np.asarray(at_ns, dtype=np.int64))
-        calls = rows[:, _CALLS]
-        accuracy = np.divide(rows[:, _HITS], calls, out=np.zeros(calls.shape), where=calls > 0)
-        status = rows[:, _STATUS]
-        return weight_for(accuracy, status == _LIVE_CODE), status
+        anchors = anchor_of(np.asarray(at_ns, dtype=np.int64), self.settings)
+        if len(anchors) == 0:
+            empty = np.zeros((0, len(self.names)))
+            return empty, empty.astype(np.int64)
+        unique, inverse = np.unique(anchors, return_inverse=True)
+        self._states(unique)
+        weights = np.stack([self._cache[int(a)][0] for a in unique])
+        codes = np.stack([self._cache[int(a)][1] for a in unique])
+        return weights[inverse], codes[inverse]
 
-    def stats_at(self, names: tuple[str, ...], at_ns: int) -> SignalStats | None:
-        """Win rate and payoff of the named signals' scored calls, pooled, as of ``at_ns``."""
-        columns = [self.names.index(n) for n in names if n in self.names]
-        if not columns:
-            return None
-        row = self._rows_at(np.array([at_ns], dtype=np.int64))[0][:, columns].sum(axis=1)
-        return pooled_stats(int(row[_HITS]), int(row[_CALLS]), int(row[_WINS]),
-                            int(row[_LOSSES]))
+    def excess_at(self, at_ns: int) -> dict[str, float]:
+        """Each signal's window excess hit rate over the null at the candle's anchor."""
+        anchor = int(anchor_of(at_ns, self.settings))
+        self._states(np.array([anchor]))
+        return dict(zip(self.names, self._cache[anchor][2].tolist(), strict=True))
 
     def retired_at(self, at_ns: np.ndarray) -> np.ndarray:
-        return self._rows_at(np.asarray(at_ns, dtype=np.int64))[:, _STATUS] == _RETIRED_CODE
+        return self.state_at(at_ns)[1] == _RETIRED_CODE
 
-    def snapshot(self) -> dict[str, Any]:
-        """The persisted form: records, watermarks, flush time."""
-        return {"signals": self.tracker.to_json(), "watermarks_ns": dict(self._watermarks),
-                "through_ns": self._through_ns}
+    def estimates(self, anchors_ns: np.ndarray) -> WindowEstimates:
+        """The window estimates behind the state (reports, status)."""
+        known_at, _, signal, outcome, cluster = self._pooled()
+        return window_estimates(np.asarray(anchors_ns, dtype=np.int64), known_at,
+                                signal.astype(np.int64),
+                                excess_hit_ppm(outcome, self.settings.outcome_cost_ratio),
+                                cluster, len(self.names), self.settings)
 
-    def timeline(self) -> tuple[np.ndarray, np.ndarray]:
-        """(times, state table [groups, hits/calls/wins/losses/status, signals]) of this run."""
-        return self._times.copy(), self._table.copy()
+    def offered(self) -> dict[str, int]:
+        return {pair: len(outcomes) for pair, outcomes in self._outcomes.items()}
 
     # --- out -----------------------------------------------------------------------------------
 
-    def _persist(self) -> None:
-        if self._store is not None:
-            self._store.put_many(NAMESPACE, {KEY: self.snapshot()})
-
-    def _announce(self, transitions: list[Transition]) -> None:
-        z_level = self.settings.confidence_level
-        for change in transitions:
-            if change.new is Status.LIVE and change.old is Status.PROBATION:
-                logger.info("signal %s is live after %d scored calls", change.signal,
-                            change.calls)
+    def _announce(self, anchor: int) -> None:
+        _, codes = self.state_at(np.array([anchor]))
+        for name, code in zip(self.names, codes[0].tolist(), strict=True):
+            before = self._announced.get(name)
+            self._announced[name] = code
+            if before is None or before == code or _CODE_STATUS[code] is Status.PROBATION:
                 continue
-            retired = change.new is Status.RETIRED
-            lower, upper = wilson_bounds(change.hits / change.calls, change.clusters,
-                                         quantile_z(z_level))
-            bound, bar = ((f"upper bound {upper:.1%}", self.settings.retire_accuracy)
-                          if retired else (f"lower bound {lower:.1%}",
-                                           self.settings.revive_accuracy))
-            message = (f"signal {change.signal} {'retired' if retired else 'revived'}: "
-                       f"{change.hits}/{change.calls} calls right "
-                       f"({change.hits / change.calls:.1%}, {change.clusters} independent), "
-                       f"{bound} "
-                       f"{'<' if retired else '>'} {bar:.0%} at {z_level:.0%} confidence")
-            event = OperatorEvent(
-                datetime.fromtimestamp(change.at_ns / 1e9, UTC),
-                Severity.WARNING if retired else Severity.INFO,
-                ReasonCode.SIGNAL_RETIRED if retired else ReasonCode.SIGNAL_REVIVED, message,
-                data={"signal": change.signal, "hits": change.hits, "calls": change.calls,
-                      "clusters": change.clusters})
-            if self._sink is not None:
-                self._sink.emit(event)
-            else:
-                logger.warning(event.text())
+            retired = code == _RETIRED_CODE
+            if not retired and before != _RETIRED_CODE:
+                continue
+            self._emit(name, anchor, retired)
+
+    def _emit(self, name: str, anchor: int, retired: bool) -> None:
+        excess = self.excess_at(anchor)[name]
+        message = (f"signal {name} {'retired' if retired else 'revived'}: excess hit rate over "
+                   f"random {excess:+.1%} over the last {self.settings.window_days} days, its "
+                   f"{'upper' if retired else 'lower'} bound "
+                   f"{'below' if retired else 'above'} 0 at "
+                   f"{self.settings.confidence_level:.0%} confidence")
+        event = OperatorEvent(
+            datetime.fromtimestamp(anchor / 1e9, UTC),
+            Severity.WARNING if retired else Severity.INFO,
+            ReasonCode.SIGNAL_RETIRED if retired else ReasonCode.SIGNAL_REVIVED, message,
+            data={"signal": name, "excess": round(excess, 4)})
+        if self._sink is not None:
+            self._sink.emit(event)
+        else:
+            logger.warning(event.text())
+
+    def status(self, at_ns: int) -> dict[str, Any]:
+        anchor = int(anchor_of(at_ns, self.settings))
+        weights, codes = self.state_at(np.array([anchor]))
+        excess = self.excess_at(anchor)
+        return {name: {"status": str(_CODE_STATUS[int(codes[0, i])]),
+                       "excess_hit_rate": round(excess[name], 4),
+                       "weight": round(float(weights[0, i]), 5)}
+                for i, name in enumerate(self.names)}

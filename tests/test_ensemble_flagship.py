@@ -1,5 +1,5 @@
-"""The flagship's entries and exits come from the ensemble, and the risk layer sizes with the
-ensemble's measured edge.
+"""The flagship's entries and exits come from the ensemble, weighted by each signal's excess
+over its random-direction null.
 
 A real freqtrade ``Backtesting`` of CentaurEnsemble (risk layer on, four perpetuals, three
 weeks) runs in this process, so the strategy's per-candle ensemble (score, weights, exit calls)
@@ -124,7 +124,7 @@ def test_voter_exits_and_reversals_follow_the_signals(flagship):
             assert -_side(trade) * rows.score[index] >= DEFAULTS.exit_threshold - 1e-12
 
 
-def test_the_risk_layer_sizes_with_the_trackers_stats_and_the_score(flagship):
+def test_the_proposal_carries_the_score_and_the_trackers_weights_are_excess_based(flagship):
     strategy = flagship["strategy"]
     trade = flagship["trades"][-1]
     opened = pd.Timestamp(trade["open_date"]).to_pydatetime()
@@ -133,12 +133,15 @@ def test_the_risk_layer_sizes_with_the_trackers_stats_and_the_score(flagship):
     side = "short" if trade["is_short"] else "long"
     proposal = strategy._proposal_at(trade["pair"], side, opened, trade["enter_tag"])
     assert proposal.voters == voters
-    stats = proposal.stats
-    times, table = strategy.signals.tracker_ledger.timeline()
-    state = table[np.searchsorted(times, _candle_ns(opened), side="right") - 1]
-    columns = [strategy.signals.signal_names.index(v) for v in voters]
-    hits, calls = int(state[0, columns].sum()), int(state[1, columns].sum())
-    assert stats is not None and stats.samples == calls and stats.win_rate == hits / calls
+    assert proposal.stats is None  # sizing reads realised trades, not the tracker's calls
+    ledger = strategy.signals.tracker_ledger
+    excess = ledger.excess_at(_candle_ns(opened))
+    weights, status = ledger.state_at(np.array([_candle_ns(opened)]))
+    assert max(excess[v] for v in voters) > 0  # an entry needs a voter that beats random
+    for voter in voters:
+        live = status[0, ledger.names.index(voter)] == 1
+        assert weights[0, ledger.names.index(voter)] == pytest.approx(
+            (2 * max(excess[voter], 0)) ** 2 if live else 0.0)
     rows = strategy.ensemble_rows(trade["pair"])
     confidence = proposal.confidence
     assert confidence == abs(rows.score[rows.index_at(_candle_ns(opened))])

@@ -8,15 +8,17 @@ from centaur.settings import CentaurConfigError, settings_from
 from strategies.signals.parameters import SignalParameters
 
 
-def test_defaults_are_the_issue_numbers():
+def test_the_tracker_window_fits_the_live_history_of_binance_futures():
     tracker = settings_from({}).ensemble.tracker
-    assert (tracker.window_calls, tracker.retire_accuracy) == (100, 0.48)
-    assert tracker.revive_accuracy > tracker.retire_accuracy
+    # 7 days + 1 anchor of 5m candles + the longest horizon (96) = 2,400 <= 5 x 499 - 1
+    assert tracker.span_secs() // 300 + 96 <= 5 * 499 - 1
+    assert (tracker.anchor_hours, tracker.confidence_level) == (24, 0.95)
 
 
-def test_a_revive_bar_at_or_below_the_retire_bar_is_refused():
-    with pytest.raises(CentaurConfigError, match=r"centaur\.ensemble\.tracker.*hysteresis"):
-        settings_from({"centaur": {"ensemble": {"tracker": {"revive_accuracy": 0.47}}}})
+def test_a_window_that_is_not_whole_anchors_is_refused():
+    with pytest.raises(CentaurConfigError, match=r"centaur\.ensemble\.tracker.*whole number"):
+        settings_from({"centaur": {"ensemble": {"tracker": {"window_days": 1,
+                                                             "anchor_hours": 7}}}})
 
 
 def test_unknown_keys_are_refused_with_the_known_ones():

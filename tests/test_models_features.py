@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from centaur.settings.models import GarchSettings
@@ -150,13 +150,25 @@ def test_labels_enter_training_only_after_their_candle_closed():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(-0.2, 0.2, allow_nan=False), min_size=3, max_size=12),
+@given(st.lists(st.floats(-0.2, 0.2, allow_nan=False), min_size=3, max_size=12, unique=True),
        st.floats(0.0, 0.01), st.integers(2, 6))
-def test_relevance_grades_are_bounded_and_zero_unless_beating_the_universe_after_fees(
-        returns, fee, grades):
+def test_relevance_grades_are_bounded_ordered_and_cover_both_tails(returns, fee, grades):
+    assume(np.diff(np.sort(returns)).min() > 1e-9)  # distinct after subtracting the mean
     forward = pd.DataFrame([returns])
     graded = relevance_grades(forward, fee, grades).iloc[0]
-    excess = forward.iloc[0] - forward.iloc[0].mean() - fee
     assert ((graded >= 0) & (graded <= grades - 1)).all()
-    assert (graded[excess <= 0] == 0).all()
-    assert (graded[excess > 0] >= 1).all()
+    order = np.argsort(returns)
+    assert (np.diff(graded.to_numpy()[order]) >= 0).all()  # monotone in the return
+    if len(returns) >= grades:  # every grade can be filled: both extremes are
+        assert graded.iloc[order[0]] == 0 and graded.iloc[order[-1]] == grades - 1
+    if grades >= 4 and len(returns) >= grades:  # the bottom half is not one flat grade
+        bottom = graded.to_numpy()[order[: len(returns) // 2]]
+        assert len(set(bottom)) >= 2
+    # the fee shifts every pair alike: it never changes a grade
+    assert graded.equals(relevance_grades(forward, 0.0, grades).iloc[0])
+
+
+def test_eight_pairs_and_four_grades_split_symmetrically():
+    forward = pd.DataFrame([[0.04, -0.03, 0.01, -0.01, 0.02, -0.02, 0.03, 0.0]])
+    graded = relevance_grades(forward, 0.001, 4).iloc[0].to_numpy()
+    assert list(graded[np.argsort(forward.iloc[0].to_numpy())]) == [0, 0, 1, 1, 2, 2, 3, 3]

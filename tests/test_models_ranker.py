@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from lightgbm import LGBMRanker
 
 from centaur.settings.models import ModelsSettings
 from freqai_models.candle_source import DatadirSource
+from freqai_models.labels import relevance_grades
 from freqai_models.metrics import evaluate, non_overlapping, rank_ic
 from freqai_models.panel import training_rows
 from freqai_models.pair_features import PairInputs
 from freqai_models.panel_sources import DatadirPanels, FramePanels
+from freqai_models.ranker import ranker_params
 from freqai_models.ranker_engine import PooledRankerEngine, do_predict
 from freqai_models.schedule import Window, boundary_at
 from freqai_models.window_store import WindowStore
@@ -163,3 +166,38 @@ def test_live_path_trains_once_then_ranks_every_pair_on_each_new_candle(tmp_path
         assert all(row["ranker_universe"].iloc[0] == len(PAIRS) for row in rows)
     assert engine.trainings == 1
     assert (tmp_path / "pooled" / "live" / str(window.key) / "model.txt").is_file()
+
+
+def test_the_bottom_of_the_universe_is_trained_for_the_shorts():
+    """Synthetic queries of 8 pairs: feature a sorts winners from losers, and among the losers
+    only feature b orders them. Graded on the whole cross-section, the ranker learns b: its
+    bottom 2 (the shorts) find the true worst 2 well above chance; graded as before (every
+    pair below the universe mean + fee = 0) it could not, since b never moved a label."""
+    rng = np.random.default_rng(0)
+    pairs, queries = 8, 1500
+
+    def synthetic(n):
+        a, b = rng.normal(size=(n, pairs)), rng.normal(size=(n, pairs))
+        up = a > np.median(a, axis=1, keepdims=True)
+        return np.stack([a, b], -1), np.where(up, 0.02 + 0.01 * a, -0.02 + 0.01 * b)
+
+    features, forward = synthetic(queries)
+    test_features, test_forward = synthetic(300)
+    settings = ModelsSettings.model_validate({"ranker": {
+        "n_estimators": 60, "num_leaves": 7, "min_child_samples": 20}}).ranker
+
+    def bottom_two_hit(grades: pd.DataFrame) -> float:
+        model = LGBMRanker(**ranker_params(settings))
+        model.fit(features.reshape(-1, 2), grades.to_numpy(int).reshape(-1),
+                  group=[pairs] * queries)
+        scores = model.predict(test_features.reshape(-1, 2)).reshape(-1, pairs)
+        worst = np.argsort(test_forward, axis=1)[:, :2]
+        picked = np.argsort(scores, axis=1)[:, :2]
+        return float(np.mean([len(set(w) & set(p)) / 2 for w, p in zip(worst, picked)]))
+
+    forward_frame = pd.DataFrame(forward)
+    both_tails = bottom_two_hit(relevance_grades(forward_frame, 0.001, 4))
+    excess = forward_frame.sub(forward_frame.mean(axis=1), axis=0) - 0.001
+    top_only = np.ceil(excess.where(excess > 0).rank(axis=1, pct=True) * 3).fillna(0.0)
+    assert both_tails > bottom_two_hit(top_only) + 0.05
+    assert both_tails > 0.55  # chance, once the losers are known: 0.5

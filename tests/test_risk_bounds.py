@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.settings.risk import HARD_LEVERAGE_CAP, MAX_RISK_PER_TRADE_RATIO
-from centaur.signal_stats import SignalStats
 from risk_protections.dynamic_leverage import LeverageInputs, target_leverage
 from risk_protections.exposure_caps import OpenExposure, cap_stake
 from risk_protections.position_sizing import SizingInputs, size_position
+from risk_protections.trade_record import TagRecord
 
 
 wide = st.floats(-10, 2000, allow_nan=False)
@@ -25,7 +25,9 @@ ratio = st.floats(-0.5, 2, allow_nan=False)
 risk_blocks = st.fixed_dictionaries({}, optional={
     "sizing": st.fixed_dictionaries({}, optional={
         "kelly_fraction": ratio, "max_risk_per_trade_ratio": ratio, "default_risk_ratio": ratio,
-        "vol_scale_min": wide, "vol_scale_max": wide, "vol_target_daily_ratio": ratio}),
+        "vol_scale_min": wide, "vol_scale_max": wide, "vol_target_daily_ratio": ratio,
+        "min_trades_for_kelly": st.integers(-5, 200), "kelly_prior_trades": wide,
+        "kelly_lookback_days": st.one_of(st.none(), wide)}),
     "caps": st.fixed_dictionaries({}, optional={
         "max_position_ratio": ratio, "max_total_ratio": ratio,
         "max_exchange_ratio": st.dictionaries(st.just("binance"), ratio, max_size=1)}),
@@ -60,7 +62,8 @@ def test_no_accepted_configuration_sizes_past_the_bounds(
     leverage = target_leverage(LeverageInputs(normal_vol, current_vol, drawdown, win, payoff,
                                               exchange_max), accepted.leverage)
     assert 1.0 <= leverage <= min(HARD_LEVERAGE_CAP, exchange_max) + 1e-9
-    sized = size_position(SizingInputs(equity, stop, leverage, SignalStats(win, payoff, samples),
+    sized = size_position(SizingInputs(equity, stop, leverage,
+                                       TagRecord("basis", samples, win, payoff),
                                        confidence, sigma, 288, regime, external, state),
                           accepted.sizing)
     assert sized.risk_ratio <= MAX_RISK_PER_TRADE_RATIO + 1e-12

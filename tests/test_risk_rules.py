@@ -37,6 +37,7 @@ from risk_protections.kelly import kelly_fraction
 from risk_protections.loss_streak import consecutive_losses, loss_streak_scale
 from risk_protections.max_drawdown import max_drawdown_decision
 from risk_protections.position_sizing import SizingInputs, size_position
+from risk_protections.trade_record import TagRecord
 
 
 NOW = datetime(2025, 10, 10, 21, 15, tzinfo=UTC)
@@ -108,7 +109,7 @@ def test_kelly_fraction():
 
 
 def test_risk_per_trade_is_capped_at_one_and_a_half_percent():
-    strong = SignalStats(win_rate=0.7, payoff_ratio=3.0, samples=500)  # full Kelly 0.6
+    strong = TagRecord("basis", trades=500, win_rate=0.7, payoff_ratio=3.0)  # full Kelly 0.6
     result = size_position(SizingInputs(10_000, 0.02, 5.0, strong, 1.0, 0.001, 288),
                            SizingSettings(kelly_fraction=0.5))
     assert result.risk_ratio == pytest.approx(0.015)
@@ -117,7 +118,7 @@ def test_risk_per_trade_is_capped_at_one_and_a_half_percent():
 
 
 def test_no_edge_is_a_denial_with_its_reason():
-    weak = SignalStats(win_rate=0.35, payoff_ratio=1.0, samples=200)
+    weak = TagRecord("basis", trades=200, win_rate=0.35, payoff_ratio=1.0)
     result = size_position(SizingInputs(10_000, 0.02, 2.0, weak, 1.0, 0.002, 288),
                            SizingSettings())
     assert result.stake_usd == 0 and result.decision.reason is ReasonCode.NO_EDGE
@@ -158,7 +159,8 @@ def test_stake_never_exceeds_any_cap(equity, proposed, available, stakes, min_st
 def test_risk_at_the_stop_never_exceeds_the_cap(equity, stop, leverage, win, payoff, samples,
                                                 confidence, sigma, regime, external, state):
     settings_ = SizingSettings()
-    result = size_position(SizingInputs(equity, stop, leverage, SignalStats(win, payoff, samples),
+    result = size_position(SizingInputs(equity, stop, leverage,
+                                        TagRecord("basis", samples, win, payoff),
                                         confidence, sigma, 288, regime, external, state),
                            settings_)
     assert result.stake_usd >= 0

@@ -1,176 +1,153 @@
-"""Invariants of the signal decay tracker (hypothesis): weights, hysteresis, persistence, and
-the ledger's independence from the order in which pairs offer their outcomes."""
+"""Invariants of the signal decay tracker (hypothesis): the excess over the random-direction
+null, the calendar anchors, the finite-memory hysteresis, and the ledger's independence from
+the order, repetition and start of what pairs offer."""
 
 from __future__ import annotations
-
-import math
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from centaur.null_baseline import excess_hits
 from centaur.settings.ensemble import TrackerSettings
-from centaur.state import StateStore
 from strategies.signal_outcomes import Outcomes
 from strategies.signal_tracker import (
-    SignalRecord,
-    SignalTracker,
+    HOUR_NS,
+    STATUS_CODES,
+    PPM,
     Status,
-    pooled_stats,
+    anchor_of,
+    excess_hit_ppm,
+    statuses,
     weight_for,
-    wilson_bounds,
+    window_estimates,
 )
 from strategies.tracker_ledger import TrackerLedger
 
-
 DEFAULTS = TrackerSettings()
 NAMES = ("a", "b", "c")
-outcome_ppm = st.integers(min_value=-50_000, max_value=50_000)
+DAY_NS = 24 * HOUR_NS
+START_NS = 1_735_689_600 * 1_000_000_000  # 2025-01-01 00:00 UTC
+COST = DEFAULTS.outcome_cost_ratio
 
 
-@given(st.floats(0.0, 1.0))
-def test_weight_is_the_square_of_twice_the_positive_edge(accuracy):
-    weight = weight_for(accuracy)
-    assert 0.0 <= weight <= 1.0
-    assert weight == (2 * (accuracy - 0.5)) ** 2 if accuracy > 0.5 else weight == 0.0
-    assert weight_for(accuracy, live=False) == 0.0
+def _outcomes(rng: np.random.Generator, days: int, edge: float, signal: int = 0,
+              per_day: int = 40) -> Outcomes:
+    """Calls spread over ``days``: right on the sign with probability 0.5 + edge."""
+    calls = days * per_day
+    call_at = START_NS + np.sort(rng.integers(0, days * DAY_NS, calls))
+    move = rng.normal(0, 0.006, calls)
+    right = rng.random(calls) < 0.5 + edge
+    direction = np.where(right, np.sign(move), -np.sign(move))
+    outcome = np.rint((direction * move - COST) * PPM).astype(np.int64)
+    horizon = 4 * HOUR_NS
+    return Outcomes.concat([Outcomes(call_at + horizon, call_at,
+                                     np.full(calls, signal, dtype=np.int16), outcome,
+                                     call_at // horizon)])
 
 
-@given(st.lists(st.tuples(outcome_ppm, st.integers(0, 30)), max_size=300),
-       st.integers(10, 120))
-def test_record_sums_match_its_window_and_weights_are_never_negative(calls, window):
-    record = SignalRecord(window)
-    tracker_settings = TrackerSettings(window_calls=window, min_calls=min(10, window))
-    for at, (outcome, cluster) in enumerate(calls):
-        record.score("s", outcome, cluster, at, tracker_settings)
-        kept = list(record.window)
-        assert record.calls == len(kept) <= window
-        assert record.hits == sum(o > 0 for o, _ in kept)
-        assert record.win_sum_ppm == sum(o for o, _ in kept if o > 0)
-        assert record.loss_sum_ppm == -sum(o for o, _ in kept if o <= 0)
-        assert record.clusters == len({c for _, c in kept}) <= record.calls
-        assert record.weight >= 0.0
-        if record.status is not Status.LIVE:
-            assert record.weight == 0.0
+def test_weight_is_the_squared_doubled_excess_and_zero_when_not_live():
+    assert abs(weight_for(0.05) - 0.01) < 1e-12
+    assert weight_for(-0.1) == 0.0
+    assert weight_for(0.2, live=False) == 0.0
 
 
-@given(st.integers(0, 1000), st.integers(1, 400), st.floats(0.0, 1.0))
-def test_wilson_bounds_bracket_the_rate(hits_seed, samples, z_level):
-    rate = (hits_seed % (samples + 1)) / samples
-    z = 3.0 * z_level
-    lower, upper = wilson_bounds(rate, samples, z)
-    assert 0.0 <= lower <= rate + 1e-12 and rate - 1e-12 <= upper <= 1.0
-    wider = wilson_bounds(rate, max(samples // 4, 1), z)
-    assert wider[0] <= lower + 1e-12 and wider[1] >= upper - 1e-12
+@given(st.lists(st.integers(-40_000, 40_000), min_size=1, max_size=200))
+def test_the_trackers_excess_is_the_kernels_null(outcomes):
+    ppm = np.array(outcomes, dtype=np.int64)
+    np.testing.assert_allclose(excess_hit_ppm(ppm, COST), excess_hits(ppm / PPM, COST),
+                               atol=1e-12)
 
 
-@settings(max_examples=150, deadline=None)
-@given(accuracy=st.floats(0.0, 1.0), phase=st.floats(0.0, 1.0),
-       level=st.floats(0.8, 0.99), window=st.integers(50, 200), calls=st.integers(100, 1500))
-def test_hysteresis_never_flaps_on_a_constant_accuracy(accuracy, phase, level, window, calls):
-    """Hits evenly spread at a constant rate (any window holds the same count +/- 1): after
-    probation a signal changes status at most once, however long it runs."""
-    tracker_settings = TrackerSettings(window_calls=window, confidence_level=level)
-    record = SignalRecord(window)
-    statuses = []
-    for i in range(calls):
-        hit = math.floor((i + 1) * accuracy + phase) > math.floor(i * accuracy + phase)
-        record.score("s", 1000 if hit else -1000, i, i, tracker_settings)
-        if record.status is not Status.PROBATION:
-            statuses.append(record.status)
-    changes = sum(a is not b for a, b in zip(statuses, statuses[1:], strict=False))
-    assert changes <= 1, (accuracy, changes)
+def test_a_random_signal_is_not_retired_and_a_coin_flip_rule_scores_no_excess():
+    rng = np.random.default_rng(11)
+    ledger = TrackerLedger(NAMES[:1], DEFAULTS)
+    ledger.offer("X", _outcomes(rng, 120, 0.0), START_NS)
+    dates = START_NS + np.arange(10, 120) * DAY_NS
+    _, codes = ledger.state_at(dates)
+    # under the null the upper bound falls below 0 about 5 % of anchors at most
+    assert (codes[:, 0] == STATUS_CODES[Status.RETIRED]).mean() < 0.15
+    assert abs(np.mean(list(ledger.excess_at(int(dates[-1])).values()))) < 0.05
 
 
-def test_a_clearly_bad_signal_retires_and_a_clearly_good_one_revives():
-    record = SignalRecord(100)
-    for i in range(100):
-        record.score("s", 1000 if i % 4 == 0 else -1000, i, i, DEFAULTS)  # 25 %
-    assert record.status is Status.RETIRED and record.weight == 0.0
-    for i in range(100, 200):
-        record.score("s", 1000 if i % 4 else -1000, i, i, DEFAULTS)  # 75 %
-    assert record.status is Status.LIVE and record.weight == (2 * 0.25) ** 2
+def test_a_losing_signal_retires_and_a_winning_one_is_weighted():
+    rng = np.random.default_rng(12)
+    ledger = TrackerLedger(NAMES[:2], DEFAULTS)
+    ledger.offer("X", Outcomes.concat([_outcomes(rng, 60, -0.15, 0),
+                                       _outcomes(rng, 60, 0.15, 1)]), START_NS)
+    weights, codes = ledger.state_at(np.array([START_NS + 50 * DAY_NS]))
+    assert codes[0, 0] == STATUS_CODES[Status.RETIRED] and weights[0, 0] == 0
+    assert codes[0, 1] == STATUS_CODES[Status.LIVE] and weights[0, 1] > 0.005
 
 
-def test_calls_of_one_market_move_count_once_in_the_bound():
-    """70 % right over 100 calls is enough to come back - unless they are 10 moves seen on
-    ten pairs each, which is too little evidence."""
-    independent, clustered = SignalRecord(100, status=Status.RETIRED), \
-        SignalRecord(100, status=Status.RETIRED)
-    for i in range(100):
-        outcome = 1000 if i % 10 < 7 else -1000
-        independent.score("s", outcome, i, i, DEFAULTS)
-        clustered.score("s", outcome, i // 10, i, DEFAULTS)
-    assert independent.status is Status.LIVE
-    assert clustered.status is Status.RETIRED
+def test_before_the_window_is_covered_every_signal_is_on_probation():
+    rng = np.random.default_rng(13)
+    ledger = TrackerLedger(NAMES[:1], DEFAULTS)
+    ledger.offer("X", _outcomes(rng, 30, 0.2), START_NS)
+    span_days = DEFAULTS.window_days + DEFAULTS.memory_anchors
+    _, early = ledger.state_at(np.array([START_NS + (span_days - 1) * DAY_NS]))
+    _, later = ledger.state_at(np.array([START_NS + (span_days + 1) * DAY_NS]))
+    assert early[0, 0] == STATUS_CODES[Status.PROBATION]
+    assert later[0, 0] == STATUS_CODES[Status.LIVE]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(NAMES), outcome_ppm, st.integers(0, 40)),
-                min_size=1, max_size=400), st.data())
-def test_state_round_trips_through_the_state_store(calls, data):
-    split = data.draw(st.integers(0, len(calls)))
-    straight = SignalTracker(NAMES, DEFAULTS)
-    for at, (name, outcome, cluster) in enumerate(calls):
-        straight.score(name, outcome, cluster, at)
-    first = SignalTracker(NAMES, DEFAULTS)
-    for at, (name, outcome, cluster) in enumerate(calls[:split]):
-        first.score(name, outcome, cluster, at)
-    with tempfile.TemporaryDirectory() as directory:
-        path = str(Path(directory) / "state.sqlite")
-        StateStore(path).put("ensemble", "t", first.to_json())
-        resumed = SignalTracker.from_json(NAMES, DEFAULTS, StateStore(path).get("ensemble", "t"))
-    for at, (name, outcome, cluster) in enumerate(calls[split:], start=split):
-        resumed.score(name, outcome, cluster, at)
-    assert resumed.to_json() == straight.to_json()
-    for name in NAMES:
-        a, b = resumed.records[name], straight.records[name]
-        assert (a.hits, a.calls, a.clusters, a.weight, a.status) == \
-            (b.hits, b.calls, b.clusters, b.weight, b.status)
+def test_hysteresis_holds_a_decisive_status_for_the_memory_then_presumes_live():
+    rows, settings_ = 8, TrackerSettings(memory_anchors=2, min_clusters=5)
+    shape = (rows, 1)
+    upper = np.full(shape, 0.1)
+    upper[2] = -0.01  # decisively worse than random at anchor 2 only
+    lower = np.full(shape, -0.1)
+    from strategies.signal_tracker import WindowEstimates
+    estimates = WindowEstimates(np.arange(rows), np.zeros(shape), lower, upper,
+                                np.full(shape, 50), np.full(shape, 50))
+    codes = statuses(estimates, np.ones(rows, dtype=bool), settings_)[:, 0]
+    retired, live = STATUS_CODES[Status.RETIRED], STATUS_CODES[Status.LIVE]
+    assert codes.tolist() == [live, live, retired, retired, retired, live, live, live]
 
 
-def _outcomes(rows: list[tuple[int, int, int]]) -> Outcomes:
-    known = np.array([k for k, _, _ in rows], dtype=np.int64)
-    return Outcomes.concat([Outcomes(known, known - 10, np.array([s for _, s, _ in rows],
-                                                                 dtype=np.int16),
-                                     np.array([o for _, _, o in rows], dtype=np.int64),
-                                     known // 7)])
+def test_anchors_are_calendar_boundaries():
+    inside = START_NS + 5 * DAY_NS + 13 * HOUR_NS
+    assert anchor_of(inside, DEFAULTS) == START_NS + 5 * DAY_NS
+    four_hourly = TrackerSettings(anchor_hours=4)
+    assert anchor_of(inside, four_hourly) == START_NS + 5 * DAY_NS + 12 * HOUR_NS
 
 
-pair_outcomes = st.lists(st.tuples(st.integers(0, 60), st.integers(0, 2), outcome_ppm),
-                         max_size=80)
+@settings(max_examples=25, deadline=None)
+@given(st.permutations(["P1", "P2", "P3"]), st.integers(0, 3), st.integers(5, 25))
+def test_the_state_does_not_depend_on_pair_order_repetition_or_start(order, repeats, cut_day):
+    """Any order of pairs, offered any number of times, in pieces or whole - and a run that
+    starts later, once its window is covered - give the same state at every candle."""
+    rng = np.random.default_rng(14)
+    data = {p: _outcomes(rng, 40, 0.05 * i, i % 3) for i, p in enumerate(["P1", "P2", "P3"])}
+    reference = TrackerLedger(NAMES, DEFAULTS)
+    for pair in ["P1", "P2", "P3"]:
+        reference.offer(pair, data[pair], START_NS)
+    other = TrackerLedger(NAMES, DEFAULTS)
+    cut_ns = START_NS + cut_day * DAY_NS
+    for _ in range(repeats + 1):
+        for pair in order:
+            early = data[pair].where(data[pair].known_at_ns < cut_ns)
+            other.offer(pair, early, START_NS)
+            other.offer(pair, data[pair], START_NS)
+    late = TrackerLedger(NAMES, DEFAULTS)  # a run starting at cut_day
+    for pair in order:
+        # the first outcome a late run can know comes one horizon after its first candle
+        late.offer(pair, data[pair].where(data[pair].call_at_ns >= cut_ns),
+                   cut_ns + 4 * HOUR_NS)
+    dates = START_NS + np.arange(0, 40 * 24) * HOUR_NS
+    expected_w, expected_s = reference.state_at(dates)
+    got_w, got_s = other.state_at(dates)
+    np.testing.assert_array_equal(got_w, expected_w)
+    np.testing.assert_array_equal(got_s, expected_s)
+    covered = anchor_of(dates, DEFAULTS) >= late.covered_from_ns()
+    late_w, late_s = late.state_at(dates[covered])
+    np.testing.assert_array_equal(late_w, expected_w[covered])
+    np.testing.assert_array_equal(late_s, expected_s[covered])
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.dictionaries(st.sampled_from(["P1", "P2", "P3"]), pair_outcomes, min_size=1),
-       st.permutations(["P1", "P2", "P3"]), st.integers(0, 60))
-def test_the_order_pairs_offer_in_does_not_change_the_state(by_pair, order, start):
-    """The live path - a warm-up offer of every pair's history at start-up, then every time
-    step each pair offers what it knows and flushes, pairs in any order - gives at each time
-    the state of the backtest path (offer everything, then one flush)."""
-    outcomes = {pair: _outcomes(rows) for pair, rows in by_pair.items()}
-    batch = TrackerLedger(NAMES, DEFAULTS)
-    for pair, known in outcomes.items():
-        batch.offer(pair, known)
-    batch.flush(60)
-    pairs = [p for p in order if p in outcomes]
-    live = TrackerLedger(NAMES, DEFAULTS)
-    for pair in pairs:
-        live.offer(pair, outcomes[pair].where(outcomes[pair].known_at_ns <= start + 1))
-    for through in range(start, 61):
-        for pair in pairs:
-            known = outcomes[pair]
-            live.offer(pair, known.where(known.known_at_ns <= through + 1))
-            live.flush(through)
-        np.testing.assert_array_equal(live.state_at(np.array([through]))[0],
-                                      batch.state_at(np.array([through]))[0])
-    assert live.snapshot()["signals"] == batch.snapshot()["signals"]
-
-
-def test_pooled_stats_are_win_rate_and_payoff():
-    stats = pooled_stats(hits=6, calls=10, win_sum_ppm=6 * 2000, loss_sum_ppm=4 * 1000)
-    assert (stats.win_rate, stats.payoff_ratio, stats.samples) == (0.6, 2.0, 10)
-    assert pooled_stats(0, 0, 0, 0) is None
-    assert pooled_stats(0, 5, 0, 500).payoff_ratio == 0.0
+def test_window_estimates_count_clusters_once():
+    known = START_NS + np.arange(10) * HOUR_NS
+    values = np.ones(10)
+    estimates = window_estimates(np.array([START_NS + DAY_NS]), known, np.zeros(10, int),
+                                 values, np.repeat([1, 2], 5), 1, DEFAULTS)
+    assert estimates.calls[0, 0] == 10 and estimates.clusters[0, 0] == 2

@@ -1,6 +1,6 @@
-"""The decay tracker's state is the same after a backtest, after a replay of the same outcomes
-one candle at a time (with a restart through the state store half-way), and along freqtrade's
-live analysis path - at every candle.
+"""The decay tracker's state is a function of the candles before each candle: the same after a
+backtest, in a run that starts days later (truncation at several start points), and along
+freqtrade's live analysis path - at every covered candle.
 
 A real freqtrade ``Backtesting`` of the flagship runs in this process (the engine, the
 DataProvider with spot and funding data, the callbacks), so its strategy - and its tracker -
@@ -16,8 +16,8 @@ from freqtrade.commands.optimize_commands import setup_optimize_configuration
 from freqtrade.enums import RunMode
 from freqtrade.optimize.backtesting import Backtesting
 
-from centaur.state import StateStore
 from strategies.signal_outcomes import dates_ns
+from strategies.signal_tracker import anchor_of
 from strategies.signals import REGISTRY
 from strategies.tracker_ledger import TrackerLedger
 from tests.support.freqtrade_run import write_config
@@ -27,9 +27,11 @@ from tests.support.paths import BINANCE_DATA, PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 PAIRS = ["ETH/USDT:USDT", "BTC/USDT:USDT"]  # not sorted: the replay must not depend on order
-TIMERANGE = "20250401-20250411"
+TIMERANGE = "20250401-20250415"
 STEP_NS = 300 * 1_000_000_000
+DAY_NS = 86_400 * 1_000_000_000
 LIVE_STEPS = 36
+LATER_STARTS_DAYS = (1, 2.5, 4)
 
 
 def _steps_across_a_weight_change(ledger: TrackerLedger, dates: np.ndarray) -> np.ndarray:
@@ -72,13 +74,15 @@ def backtest(tmp_path_factory):
 
 def test_the_backtest_scored_calls_and_weighted_signals(backtest):
     ledger = backtest["strategy"].signals.tracker_ledger
-    times, table = ledger.timeline()
-    assert len(times) > 100
-    calls = table[-1, 1]
-    assert (calls > 0).sum() >= 5, dict(zip(ledger.names, calls, strict=True))
-    weights, _ = ledger.state_at(backtest["dates"])
-    assert (weights >= 0).all() and (weights > 0).any()
-    assert len(np.unique(weights, axis=0)) > 10
+    assert sum(ledger.offered().values()) > 100
+    assert ledger.covered_from_ns() <= backtest["dates"][len(backtest["dates"]) // 2]
+    weights, status = ledger.state_at(backtest["dates"])
+    assert (weights >= 0).all()
+    last = ledger.estimates(np.array([ledger.covered_from_ns() + DAY_NS]))
+    enough = last.clusters[0] >= ledger.settings.min_clusters
+    assert enough.sum() >= 3, dict(zip(ledger.names, last.clusters[0], strict=True))
+    _, decided = ledger.state_at(np.array([ledger.covered_from_ns() + DAY_NS]))
+    assert (decided[0][enough] > 0).all() and (decided[0][~enough] == 0).all()
 
 
 def test_outcomes_are_the_forward_returns_of_the_raw_candles(backtest):
@@ -100,26 +104,63 @@ def test_outcomes_are_the_forward_returns_of_the_raw_candles(backtest):
                                                             abs=1.0)
 
 
-def test_a_candle_by_candle_replay_with_a_restart_gives_the_same_state(backtest, tmp_path):
+def _entries_from(strategy, data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """One analysis run of ``strategy`` over ``data``: indicators of every pair, then entries."""
+    strategy.signals.restart_run()
+    analysed = {pair: strategy.advise_indicators(frame.copy(), {"pair": pair})
+                for pair, frame in data.items()}
+    return {pair: strategy.advise_entry(frame, {"pair": pair})
+            for pair, frame in analysed.items()}
+
+
+@pytest.mark.parametrize("later_days", LATER_STARTS_DAYS)
+def test_a_run_starting_later_makes_the_same_decisions_on_every_covered_candle(backtest,
+                                                                                later_days):
+    """Truncation: the candles before a later start are dropped; once the later run's tracker
+    window is covered, every weight, status, score and entry equals the full run's."""
     strategy = backtest["strategy"]
-    names, settings = strategy.signals.signal_names, strategy.centaur.ensemble.tracker
-    expected, _ = strategy.signals.tracker_ledger.state_at(backtest["dates"])
-    store_path = str(tmp_path / "state.sqlite")
-    ledger = TrackerLedger(names, settings, StateStore(store_path))
-    middle = len(backtest["dates"]) // 2
-    seen = np.empty_like(expected)
-    for step, at_ns in enumerate(backtest["dates"]):
-        if step == middle:  # a restart: everything the ledger knows comes from the store
-            ledger = TrackerLedger(names, settings, StateStore(store_path))
-        for pair in PAIRS:  # live: each pair analysed in turn, its entries decided at once
-            known = backtest["outcomes"][pair]
-            ledger.offer(pair, known.where(known.known_at_ns <= at_ns + STEP_NS))
-            ledger.flush(int(at_ns))
-        seen[step] = ledger.state_at(np.array([at_ns]))[0][0]
-    np.testing.assert_array_equal(seen, expected)
-    final = strategy.signals.tracker_ledger.snapshot()
-    assert ledger.snapshot()["signals"] == final["signals"]
-    assert ledger.snapshot()["watermarks_ns"] == final["watermarks_ns"]
+    full = _entries_from(strategy, backtest["data"])
+    cut_ns = int(dates_ns(backtest["data"][PAIRS[0]])[0] + later_days * DAY_NS)
+    late_data = {pair: frame[dates_ns(frame) >= cut_ns].reset_index(drop=True)
+                 for pair, frame in backtest["data"].items()}
+    late = _entries_from(strategy, late_data)
+    covered_from = strategy.signals.tracker_ledger.covered_from_ns()
+    compared = 0
+    for pair in PAIRS:
+        covered = anchor_of(dates_ns(late[pair]), strategy.centaur.ensemble.tracker) \
+            >= covered_from
+        covered[np.argmax(covered)] = False  # an entry is a crossing: it reads the candle before
+        mine = late[pair][covered]
+        theirs = full[pair].set_index(dates_ns(full[pair])).loc[dates_ns(mine)]
+        columns = [c for c in mine.columns if c.startswith(("ens_w_", "ens_score"))] + [
+            "enter_long", "enter_short"]
+        np.testing.assert_allclose(mine[columns].to_numpy(dtype=float),
+                                   theirs[columns].to_numpy(dtype=float), atol=1e-12,
+                                   err_msg=f"{pair} from +{later_days} days")
+        compared += len(mine)
+    assert compared > 288, "the later run never covered its window: the check would be vacuous"
+
+
+@pytest.mark.parametrize("end_fraction", (0.55, 0.8))
+def test_a_run_ending_earlier_made_the_same_decisions_before_its_end(backtest, end_fraction):
+    """What ``freqtrade lookahead-analysis`` checks, with every pair (it reruns one pair only,
+    which a tracker pooled over pairs cannot pass): data cut at an end gives the same weights,
+    scores and entries on every candle before the cut - nothing after a candle reaches it."""
+    strategy = backtest["strategy"]
+    full = _entries_from(strategy, backtest["data"])
+    dates = dates_ns(backtest["data"][PAIRS[0]])
+    end_ns = int(dates[int(len(dates) * end_fraction)])
+    cut = {pair: frame[dates_ns(frame) <= end_ns].reset_index(drop=True)
+           for pair, frame in backtest["data"].items()}
+    early = _entries_from(strategy, cut)
+    for pair in PAIRS:
+        columns = [c for c in early[pair].columns if c.startswith(("ens_w_", "ens_score"))] + [
+            "enter_long", "enter_short"]
+        theirs = full[pair].set_index(dates_ns(full[pair])).loc[dates_ns(early[pair])]
+        np.testing.assert_allclose(early[pair][columns].to_numpy(dtype=float),
+                                   theirs[columns].to_numpy(dtype=float), atol=1e-12,
+                                   err_msg=f"{pair} cut at {end_fraction}")
+        assert (early[pair][[c for c in columns if c.startswith("ens_w_")]] > 0).any().any()
 
 
 def test_freqtrades_live_analysis_path_gives_the_same_weights_and_score(backtest, tmp_path):
@@ -134,6 +175,7 @@ def test_freqtrades_live_analysis_path_gives_the_same_weights_and_score(backtest
     names = reference.signals.signal_names
     steps = _steps_across_a_weight_change(reference.signals.tracker_ledger, backtest["dates"])
     live.warm_up_tracker({pair: _until(backtest["data"][pair], steps[0]) for pair in PAIRS})
+    assert live.signals.tracker_ledger.covered_from_ns() <= steps[0]
     for at_ns in steps:
         for pair in PAIRS:
             frame = live.analyze_ticker(_until(backtest["data"][pair], at_ns), {"pair": pair})
@@ -150,4 +192,4 @@ def test_freqtrades_live_analysis_path_gives_the_same_weights_and_score(backtest
             np.testing.assert_array_equal(live_status, status)
             rows = reference.ensemble_rows(pair)
             assert last["ens_score"] == pytest.approx(
-                rows.score[rows.index_at(int(at_ns))], abs=1e-12)
+                rows.score[rows.index_at(int(at_ns))], abs=1e-9)

@@ -14,34 +14,39 @@ from centaur.settings.base import Section
 
 
 class TrackerSettings(Section):
-    """The signal decay tracker: every call scored, rolling accuracy, retire and revive.
+    """The signal decay tracker: every call scored against its random-direction null, the excess
+    over a calendar window, retire and revive with hysteresis (``strategies.signal_tracker``).
 
-    A signal retires when the upper confidence bound of its accuracy over the last
-    ``window_calls`` scored calls is below ``retire_accuracy``, and comes back only when the
-    lower bound is above ``revive_accuracy`` (hysteresis; with 100 calls the raw rate is
-    +/- 5 points of noise). The bounds count calls of the same market move (horizons starting
-    in the same window, on any pair) once. Until ``min_calls`` calls are scored it is on
-    probation: weight 0.
+    The window is sized for power, not for reaction: an excess hit rate is a difference of a
+    few points and one window's standard error is ``0.5 / sqrt(independent moves)``;
+    ``make report-evidence`` prints each signal's minimum detectable edge at this window. A
+    candle reads the state at the last anchor (every ``anchor_hours``, UTC) before it; the
+    state needs ``window_days`` plus ``memory_anchors`` anchors of candles before it.
     """
 
-    window_calls: int = Field(default=100, ge=10)
-    min_calls: int = Field(default=30, ge=5)
-    retire_accuracy: float = Field(default=0.48, gt=0.0, lt=1.0)
-    revive_accuracy: float = Field(default=0.52, gt=0.0, lt=1.0)
-    confidence_level: float = Field(default=0.95, ge=0.5, lt=1.0)  # one-sided, Wilson bound
+    # 7 days + 1 anchor + the longest horizon (8 h) = 2,400 5m candles: what freqtrade can fetch
+    # live on Binance futures (5 calls x 499). Longer windows need a longer live history.
+    window_days: int = Field(default=7, ge=1, le=365)
+    anchor_hours: int = Field(default=24, ge=1, le=24 * 7)
+    memory_anchors: int = Field(default=1, ge=0, le=60)  # how long a decisive status holds
+    min_clusters: int = Field(default=30, ge=5)  # independent moves before a window decides
+    confidence_level: float = Field(default=0.95, ge=0.5, lt=1.0)  # one-sided
     # A call is right when its directional forward return beats this cost: two taker fills.
     outcome_cost_ratio: float = Field(default=0.001, ge=0.0, lt=0.05)
 
     @model_validator(mode="after")
-    def _hysteresis(self) -> TrackerSettings:
-        if self.revive_accuracy <= self.retire_accuracy:
-            raise ValueError(f"revive_accuracy ({self.revive_accuracy}) must be above "
-                             f"retire_accuracy ({self.retire_accuracy}): the gap is the "
-                             "hysteresis that stops a signal flapping")
-        if self.min_calls > self.window_calls:
-            raise ValueError(f"min_calls ({self.min_calls}) exceeds window_calls "
-                             f"({self.window_calls})")
+    def _whole_anchors(self) -> TrackerSettings:
+        if (self.window_days * 24) % self.anchor_hours:
+            raise ValueError(f"window_days ({self.window_days}) must be a whole number of "
+                             f"anchors of anchor_hours ({self.anchor_hours})")
+        if 24 % self.anchor_hours and self.anchor_hours % 24:
+            raise ValueError(f"anchor_hours ({self.anchor_hours}) must divide a day or be a "
+                             "whole number of days, so anchors fall on calendar boundaries")
         return self
+
+    def span_secs(self) -> int:
+        """Candle history the state needs before a candle: the window and the memory."""
+        return (self.window_days * 24 + self.memory_anchors * self.anchor_hours) * 3600
 
 
 class RegimeFallbackSettings(Section):
@@ -63,8 +68,10 @@ class RegimeFallbackSettings(Section):
 class EnsembleSettings(Section):
     """Which signals vote, how votes combine, when the regime mutes a family."""
 
-    # Names from strategies.signals.REGISTRY; empty means every registered signal.
-    signals: tuple[str, ...] = ()
+    # Names from strategies.signals.REGISTRY. Absent (null): every registered signal - for
+    # research and for tests of the mechanics. The shipped configs list only the signals
+    # `make report-evidence` finds an out-of-sample edge for; an empty list trades nothing.
+    signals: tuple[str, ...] | None = None
     vote_threshold: float = Field(default=0.3, gt=0.0, le=1.0)  # |score| to enter
     exit_threshold: float = Field(default=0.3, gt=0.0, le=1.0)  # opposite score to exit
     # Weighted share of an entry's voters calling their own exit that closes the trade.
@@ -72,7 +79,8 @@ class EnsembleSettings(Section):
     mute_trend_when_ranging: bool = True
     mute_reversion_when_trending: bool = True
     muted_weight_ratio: float = Field(default=0.0, ge=0.0, le=1.0)
-    # The weight of a zero vote in every score (a prior): what a signal earns at 55 % accuracy.
+    # The weight of a zero vote in every score (a prior): what a signal earns at an excess hit
+    # rate of 5 points over its random-direction null.
     # Voters whose summed weight is below it move the score only in proportion, so a signal
     # with a marginal measured edge cannot enter alone at full conviction.
     evidence_floor_weight: float = Field(default=0.01, ge=0.0, le=1.0)

@@ -21,12 +21,18 @@ STOP_TO_LIQUIDATION_MAX_RATIO = 0.5  # hard stop move x leverage ceiling: at mos
 
 
 class SizingSettings(Section):
-    """Risk-based size: equity x risk fraction / stop distance."""
+    """Risk-based size: equity x risk fraction / stop distance. The fraction is fractional
+    Kelly of the entry tag's realised trades (``risk_protections.trade_record``), shrunk toward
+    zero edge with the weight of ``kelly_prior_trades``; ``default_risk_ratio`` until the tag
+    has ``min_trades_for_kelly`` closed trades within ``kelly_lookback_days``."""
 
     kelly_fraction: float = Field(default=0.25, gt=0, le=0.5)  # quarter Kelly; half at most
     max_risk_per_trade_ratio: float = Field(default=0.015, gt=0, le=MAX_RISK_PER_TRADE_RATIO)
     default_risk_ratio: float = Field(default=0.005, ge=0, le=MAX_RISK_PER_TRADE_RATIO)
-    min_signal_samples: int = Field(default=30, ge=1)
+    min_trades_for_kelly: int = Field(default=30, ge=1)
+    kelly_prior_trades: float = Field(default=30.0, ge=0)  # n0: at n = n0, half the raw Kelly
+    kelly_lookback_days: float | None = Field(default=180.0, gt=0)  # None: every closed trade
+    min_signal_samples: int = Field(default=30, ge=1)  # the funding gate's tracker statistics
     vol_target_daily_ratio: float = Field(default=0.03, gt=0)
     vol_scale_min: float = Field(default=0.25, gt=0)
     vol_scale_max: float = Field(default=1.5, gt=0)

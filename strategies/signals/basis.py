@@ -1,9 +1,13 @@
 """Rule: short the perp while its basis to spot is above +z standard deviations of the last
-24 hours, long it below -z; the position ends when the z-score is back within +/- z_exit."""
+24 hours, long it below -z; the position ends when the z-score is back within +/- z_exit.
+
+The basis needs a perpetual and its spot market: on a spot pair, or without spot candles, the
+signal abstains (``perpetual_data``; the strategy says so once at start-up)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 from freqtrade.strategy import DecimalParameter
@@ -20,6 +24,7 @@ class BasisMeanReversion(Signal):
     name = "basis"
     family = Family.CARRY
     horizon_candles = 96  # 8 h
+    perpetual_data: ClassVar[str] = "perpetual and spot candles (the basis)"
 
     def evaluate(self, dataframe: pd.DataFrame) -> SignalFrame:
         z = column(dataframe, "basis_z_1h")  # from strategies.signals.hourly

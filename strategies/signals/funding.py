@@ -5,20 +5,22 @@ its mean.
 Extreme: the last settled rate is more than ``z_entry`` standard deviations from the mean of
 the last ``window_settlements`` settlements (30 days of 8h settlements), with the sign of the
 rate agreeing (positive funding: longs pay, longs are crowded). A settlement is known from its
-time on, so a candle sees the last settlement at or before its close.
+time on, so a candle sees the last settlement at or before its close. Funding exists on
+perpetual futures only: on a spot pair, or a futures pair without funding data, the signal
+abstains (``perpetual_data``; the strategy says so once at start-up).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from freqtrade.enums import CandleType
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.strategy import DecimalParameter
 
-from centaur.market_data import FUNDING_TIMEFRAME
+from centaur.market_data import settled_funding
 from centaur.strategy_base import StrategyMixin
 from strategies.signals.base import (
     Family,
@@ -41,6 +43,7 @@ class FundingExtremes(Signal):
     name = "funding"
     family = Family.CARRY
     horizon_candles = 96  # 8 h: one settlement interval
+    perpetual_data: ClassVar[str] = "settled funding rates"  # none on spot markets
 
     def add_columns(self, dataframe: pd.DataFrame, context: SignalContext) -> pd.DataFrame:
         if "funding_z" not in dataframe:
@@ -67,10 +70,8 @@ class FundingExtremes(Signal):
 
 def funding_zscore(dataframe: pd.DataFrame, context: SignalContext) -> np.ndarray:
     """z-score of the last settled rate at each candle's close, over the settlements before."""
-    funding = context.dp.get_pair_dataframe(context.pair, FUNDING_TIMEFRAME,
-                                            candle_type=CandleType.FUNDING_RATE) \
-        if context.dp is not None else pd.DataFrame()
-    if funding.empty or "funding_rate" not in funding.columns:
+    funding = settled_funding(context.dp, context.pair)  # empty for a spot pair
+    if funding.empty:
         return np.full(len(dataframe), np.nan)
     rates = funding["funding_rate"].astype("float64")
     window = rates.rolling(WINDOW_SETTLEMENTS, min_periods=MIN_SETTLEMENTS)

@@ -4,7 +4,9 @@ freqtrade's ``@informative("1h")`` merges them into the 5m dataframe with an ``_
 each 1h candle from the 5m candle that closes with it on (no look-ahead). Columns: the trend
 EMAs and ADX; the perp-spot basis (perp close / spot close - 1) and its z-score over the last
 24 hours; and the 24 h / one-week ratio of 1h return volatility. Spot candles come from
-freqtrade's DataProvider as an informative pair with candle type ``spot``.
+freqtrade's DataProvider as an informative pair with candle type ``spot``. A spot pair has no
+basis (it is the spot market): no spot candles are asked for, and the basis columns are NaN;
+a perpetual without spot candles says so once and gets NaN too (the basis signal abstains).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas_ta as pta
 from freqtrade.enums import CandleType
 from freqtrade.strategy import informative
 
+from centaur.market_data import is_perpetual
 from centaur.settings import settings_from
 from centaur.settings.ensemble import RegimeFallbackSettings
 from centaur.strategy_base import StrategyMixin
@@ -83,6 +86,17 @@ def _spot_close(dates: pd.Series, spot: pd.DataFrame | None, perp_close: np.ndar
     return aligned
 
 
+def _spot_candles(dp, pair: str) -> pd.DataFrame | None:
+    """The perpetual's spot 1h candles; None for a spot pair (no basis to measure)."""
+    if dp is None or not is_perpetual(pair):
+        return None
+    spot = dp.get_pair_dataframe(spot_pair(pair), HOURLY, candle_type=CandleType.SPOT)
+    if spot.empty:
+        _warn_once(f"{pair}: no spot {HOURLY} candles for {spot_pair(pair)} (data kind "
+                   "'spot'): no basis, the basis signal abstains on this pair")
+    return spot
+
+
 _warned: set[str] = set()
 
 
@@ -101,7 +115,6 @@ class HourlyColumns(StrategyMixin):
 
     @informative(HOURLY, cache=False)
     def populate_indicators_1h(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        spot = self.dp.get_pair_dataframe(spot_pair(metadata["pair"]), HOURLY,
-                                          candle_type=CandleType.SPOT) if self.dp else None
+        spot = _spot_candles(self.dp, metadata["pair"])
         regime = settings_from(self.config).ensemble.regime_fallback
         return hourly_columns(dataframe, spot, regime)

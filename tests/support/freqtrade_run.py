@@ -46,8 +46,15 @@ def write_config(directory: Path, base: str, overrides: dict[str, Any] | None = 
 
     FreqAI (walk-forward training) is off unless asked for: the models layer has its own
     tests on config/freqai.json, and the other layers' scenarios do not need trained models.
+    Every signal votes unless the overrides name them: the shipped configs trade only what
+    the evidence harness passed (``centaur.ensemble.signals``), and these tests check the
+    mechanics, not the edge.
     """
     config = deep_merge(load_project_config(base), overrides or {})
+    ensemble = config.get("centaur", {}).get("ensemble", {})
+    if "signals" in ensemble and "signals" not in (
+            (overrides or {}).get("centaur", {}).get("ensemble", {})):
+        ensemble["signals"] = None
     if "freqai" in config and not freqai:
         config["freqai"]["enabled"] = False
     if "datadir" in config:

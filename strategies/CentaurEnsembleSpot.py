@@ -1,0 +1,39 @@
+"""CentaurEnsembleSpot: the flagship, long only, for spot markets (``trading_mode: spot``).
+
+The same ensemble, entry pipeline and risk engine as ``CentaurEnsemble``, on candles a user
+brings from any spot market: no shorts, no leverage (freqtrade does not ask ``leverage`` in
+spot), no funding. The signals that need perpetual-futures data - ``funding`` (settled rates)
+and ``basis`` (perp against spot) - abstain, and the start-up log says so once
+(``PipelineStrategy``); the risk layer's funding gates are not in the pipeline.
+``config/backtest-spot.json`` runs it on the shared 5m spot candles (BTC, ETH 2025-26),
+``config/backtest-spot-2021.json`` on the 2021-22 1h spot set.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from freqtrade.persistence import Trade
+
+from risk_protections.risk_inputs import Account
+from strategies.CentaurEnsemble import CentaurEnsemble
+
+
+class SpotAccount(Account):
+    """Spot equity: the stake currency in the wallet plus what the open trades hold.
+
+    In spot the stake leaves the stake-currency wallet for the coins (futures keep it there
+    as margin), so the wallet total plus unrealised profit under-counts equity by every open
+    trade's stake, and the daily-drawdown breaker read each entry as a loss of its stake.
+    """
+
+    def equity_usd(self, now: datetime) -> float:
+        held = sum(float(t.stake_amount) for t in Trade.get_trades_proxy(is_open=True))
+        return super().equity_usd(now) + held
+
+
+class CentaurEnsembleSpot(CentaurEnsemble):
+    """The flagship's ensemble and risk layer, long only, on spot markets."""
+
+    can_short = False
+    account_type = SpotAccount
