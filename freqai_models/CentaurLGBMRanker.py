@@ -45,6 +45,22 @@ logger = logging.getLogger(__name__)
 NUMERIC_OUTPUTS = [c for c in PREDICTION_COLUMNS if c != "drift_reason"]
 
 
+def window_periods(freqai: dict[str, Any]) -> tuple[pd.Timedelta, pd.Timedelta]:
+    """(test period, training period) of each pooled window, from the ``freqai`` block."""
+    return (pd.Timedelta(days=float(freqai.get("backtest_period_days", 7))),
+            pd.Timedelta(days=float(freqai.get("train_period_days", 30))))
+
+
+def ranker_key(config: dict[str, Any]) -> str:
+    """The stored windows' key: everything a window's model depends on. The one definition:
+    FreqAI's runs and the walk-forward's precomputed windows read the same folder with it."""
+    period, train = window_periods(config.get("freqai", {}))
+    return fingerprint({"features": TRAINING_NAMES,
+                        "models": settings_from(config).models.model_dump(),
+                        "universe": resolve_universe(config), "period": period, "train": train,
+                        "timeframe": config["timeframe"], "labels": LABEL_SCHEME})
+
+
 class CentaurLGBMRanker(BaseRegressionModel):
     """Pooled cross-sectional LightGBM lambdarank (see the module docstring)."""
 
@@ -53,11 +69,8 @@ class CentaurLGBMRanker(BaseRegressionModel):
         self.centaur = settings_from(config).models
         self.universe = resolve_universe(config)
         self.timeframe_secs = timeframe_to_seconds(config["timeframe"])
-        period = pd.Timedelta(days=float(self.freqai_info.get("backtest_period_days", 7)))
-        train = pd.Timedelta(days=float(self.freqai_info.get("train_period_days", 30)))
-        self.key = fingerprint({"features": TRAINING_NAMES, "models": self.centaur.model_dump(),
-                                "universe": self.universe, "period": period, "train": train,
-                                "timeframe": config["timeframe"], "labels": LABEL_SCHEME})
+        period, train = window_periods(self.freqai_info)
+        self.key = ranker_key(config)
         self.engine = PooledRankerEngine(self.centaur, WindowStore(Path(self.full_path), self.key),
                                          self._panels(period, train), period, train)
         self._live_window: Window | None = None  # the pooled model live trading reads

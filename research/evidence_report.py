@@ -35,12 +35,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from freqtrade.exchange import timeframe_to_seconds
 
 from bench.common import PROJECT_ROOT
 from centaur.report_files import write_report
 from centaur.settings import settings_from
 from research.evidence import signal_evidence as se
+from research.evidence import stats
 from research.evidence.ledger import Ledger
 from strategies.signals import REGISTRY
 
@@ -80,8 +82,9 @@ def period_label(config: dict[str, Any]) -> str:
 
 def horizons_of(name: str, timeframe_secs: int) -> dict[str, int]:
     """The signal's own horizon and one day, in candles of the analysed timeframe."""
-    own_secs = REGISTRY[name].signal.horizon_candles * 300  # horizons are set in 5m candles
-    return {f"{own_secs // 3600}h": max(own_secs // timeframe_secs, 1),
+    signal = REGISTRY[name].signal
+    own_secs = signal.horizon_at(300) * 300
+    return {f"{own_secs // 3600}h": signal.horizon_at(timeframe_secs),
             "1d": max(ONE_DAY_SECS // timeframe_secs, 1)}
 
 
@@ -90,7 +93,7 @@ def period_calls(analysed: dict, names: list[str], timeframe_secs: int, cost: fl
     result: dict[str, dict[str, se.Calls]] = {}
     for name in names:
         result[name] = {}
-        quiet = max(REGISTRY[name].signal.horizon_candles * 300 // timeframe_secs, 1)
+        quiet = REGISTRY[name].signal.horizon_at(timeframe_secs)
         for label, candles in horizons_of(name, timeframe_secs).items():
             result[name][label] = se.Calls.concat([
                 se.calls_of(frame, f"sig_{name}_direction", candles, quiet, timeframe_secs,
@@ -122,8 +125,9 @@ def verdicts(oos: dict[str, dict[str, se.Calls]], cost: float) -> dict[str, Any]
 
 
 def evaluate_period(label: str, config: dict, timerange: str, oos_start: str | None,
-                    cost: float, window_secs: int, span_secs: int) -> dict[str, Any]:
+                    cost: float, span_secs: int) -> dict[str, Any]:
     started = time.monotonic()
+    window_secs = settings_from(config).ensemble.tracker.window_days * ONE_DAY_SECS
     analysed = se.load_analysed(config, timerange)
     timeframe_secs = timeframe_to_seconds(config["timeframe"])
     names = config["centaur"]["ensemble"]["signals"]
@@ -177,7 +181,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     tracker = settings_from({}).ensemble.tracker
     cost = tracker.outcome_cost_ratio
-    window_secs = tracker.window_days * ONE_DAY_SECS
     periods, skipped = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         first = period_config(PROJECT_ROOT / args.config, Path(tmp) / "first", args.datadir,
@@ -185,7 +188,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         start, end = args.timerange.split("-")
         span = (split_ns(end) - split_ns(start)) // 10 ** 9
         periods.append(evaluate_period(period_label(first), first, args.timerange,
-                                       args.oos_start, cost, window_secs, span))
+                                       args.oos_start, cost, span))
         if args.second_config:
             try:
                 second = period_config(PROJECT_ROOT / args.second_config, Path(tmp) / "second",
@@ -193,7 +196,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 s_start, s_end = args.second_timerange.split("-")
                 periods.append(evaluate_period(
                     period_label(second), second, args.second_timerange, None, cost,
-                    window_secs,
                     (split_ns(s_end) - split_ns(s_start)) // 10 ** 9))
             except Exception as err:  # the period is reported as not run, with why
                 skipped["second"] = f"{type(err).__name__}: {err}"
@@ -214,14 +216,42 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_flagship(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
-    try:
-        from research.evidence import walk_forward_runner
-    except ImportError as err:
-        return {"not_run": f"walk-forward runner unavailable: {err}"}
-    return walk_forward_runner.run_walk_forward(
+    """The flagship's purged walk-forward on each period, and the verdict on the concatenated
+    out-of-sample days of both (deflated for every epoch tried in every fold)."""
+    from research.evidence import walk_forward_runner as runner
+
+    periods = {"futures": runner.run_walk_forward(
         config_path=PROJECT_ROOT / args.config, datadir=args.datadir, pairs=args.pairs,
-        timerange=args.timerange, folds=args.folds, epochs=args.epochs, jobs=args.jobs,
-        ledger=ledger)
+        timerange=args.wf_timerange, folds=args.folds, epochs=args.epochs, jobs=args.jobs,
+        ledger=ledger, train_days=args.train_days)}
+    if args.second_config:
+        try:
+            periods["spot"] = runner.run_walk_forward(
+                config_path=PROJECT_ROOT / args.second_config, datadir=args.second_datadir,
+                pairs=args.second_pairs, timerange=args.second_wf_timerange, folds=args.folds,
+                epochs=args.epochs, jobs=args.jobs, ledger=ledger,
+                train_days=args.second_train_days, strategy=args.second_strategy)
+        except Exception as err:  # reported as not run, with why
+            periods["spot"] = {"not_run": f"{type(err).__name__}: {err}"}
+    return {"periods": periods, "combined": combined_verdict(periods)}
+
+
+def combined_verdict(periods: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Daily Sharpe, its interval and the deflated Sharpe of every period's out-of-sample days
+    joined (trials: every epoch of every fold; their variance: the epochs' pooled variance)."""
+    ran = {k: p for k, p in periods.items() if "out_of_sample" in p}
+    returns = np.concatenate([np.asarray(p["out_of_sample"].get("daily_returns", []))
+                              for p in ran.values()]) if ran else np.empty(0)
+    trials = sum(int(p["trials"]["epochs_evaluated"]) for p in ran.values())
+    variances = [p["trials"]["daily_sharpe_variance"] for p in ran.values()
+                 if p["trials"].get("daily_sharpe_variance") is not None]
+    deflated = stats.deflated_sharpe(returns, max(trials, 1),
+                                     float(np.mean(variances)) if variances else None)
+    low, high = stats.bootstrap_interval(returns)
+    return {"periods": list(ran), "days": len(returns), "trials": trials,
+            "sharpe": round(stats.sharpe(returns), 4),
+            "sharpe_ci95": [round(low, 4), round(high, 4)],
+            "deflated_sharpe": deflated.as_dict(), "edge": bool(deflated.significant)}
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -356,8 +386,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--second-timerange", default="20211001-20220331")
     parser.add_argument("--no-second", action="store_true")
     parser.add_argument("--walk-forward", action="store_true")
+    parser.add_argument("--wf-timerange", default="20250210-20260219",
+                        help="the flagship walk-forward's span (its first fold trains after "
+                             "the ranker's first 30-day window)")
+    parser.add_argument("--train-days", type=float, default=60)
+    parser.add_argument("--second-wf-timerange", default="20210801-20220331")
+    parser.add_argument("--second-train-days", type=float, default=45)
+    parser.add_argument("--second-strategy", default="CentaurEnsembleSpot")
     parser.add_argument("--folds", type=int, default=6)
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--ledger", default=None, help="ledger file (default: the committed one)")
     parser.add_argument("--out", default=str(REPORTS / "evidence"))

@@ -93,17 +93,22 @@ def data_options(args: argparse.Namespace, config: dict[str, Any] | None = None,
     return DataOptions(datadir, pairs, timeframe, _checked_timerange(chosen))
 
 
-def config_with_data(config: dict[str, Any], options: DataOptions) -> dict[str, Any]:
-    """A copy of a freqtrade config reading the options' data (datadir, whitelist, timeframe);
-    a ranker universe named in it follows the pairs (the ranker ranks the pairs traded).
-
-    Research evaluates the flagship's *design*, every signal voting: the shipped configs list
-    only the signals the evidence harness passed (none today, ``centaur.ensemble.signals:
-    []``), and a report on a flat strategy would measure nothing."""
-    variant = copy.deepcopy(config)
-    ensemble = variant.get("centaur", {}).get("ensemble")
+def every_signal(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` (changed in place) with every signal voting where it lists none: research
+    judges the flagship's design, and a shipped config that stays flat (``centaur.ensemble.
+    signals: []``, the evidence verdict) would give it nothing to measure. A config that names
+    signals keeps them."""
+    ensemble = config.get("centaur", {}).get("ensemble")
     if ensemble is not None and ensemble.get("signals") == []:
         ensemble["signals"] = None
+    return config
+
+
+def config_with_data(config: dict[str, Any], options: DataOptions) -> dict[str, Any]:
+    """A copy of a freqtrade config reading the options' data (datadir, whitelist, timeframe);
+    a ranker universe named in it follows the pairs (the ranker ranks the pairs traded), and
+    every signal votes (``every_signal``)."""
+    variant = every_signal(copy.deepcopy(config))
     variant.update({"datadir": str(options.datadir), "timeframe": options.timeframe})
     variant["exchange"] = {**variant["exchange"], "pair_whitelist": list(options.pairs)}
     ranker = variant.get("centaur", {}).get("models", {}).get("ranker", {})

@@ -31,6 +31,7 @@ from typing import Any
 
 from bench.common import PROJECT_ROOT, timed_backtest
 from centaur.report_files import write_report
+from research.report_options import every_signal
 
 STRATEGY = "CentaurEnsemble"
 MIN_OOS_TO_IS_RATIO = 0.5
@@ -74,7 +75,7 @@ class Workspace:
         strategy_path.mkdir(parents=True, exist_ok=True)
         for thin in (PROJECT_ROOT / "user_data" / "strategies").glob("*.py"):
             shutil.copy(thin, strategy_path / thin.name)
-        config = json.loads(config_file.read_text())
+        config = every_signal(json.loads(config_file.read_text()))
         config["user_data_dir"] = str(root / "user_data")
         config["freqaimodel_path"] = str(PROJECT_ROOT / "user_data" / "freqaimodels")
         (root / "user_data").mkdir(exist_ok=True)

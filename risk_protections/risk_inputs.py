@@ -114,7 +114,12 @@ class Account:
                 "balance_includes_unrealized_pnl", False):
             return total
         unrealized = 0.0
+        spot = self._config.get("trading_mode", "spot") == "spot"
         for trade in Trade.get_trades_proxy(is_open=True):
+            # In spot the stake left the stake-currency wallet for the coins (futures keep it
+            # as margin): the coins held are equity too, at their entry value plus the profit.
+            if spot:
+                unrealized += float(trade.stake_amount)
             row = self._rows.row(trade.pair, now)
             if row is not None and trade.amount:
                 unrealized += trade.calc_profit(row["close"])

@@ -11,29 +11,10 @@ and ``basis`` (perp against spot) - abstain, and the start-up log says so once
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from freqtrade.persistence import Trade
-
-from risk_protections.risk_inputs import Account
 from strategies.CentaurEnsemble import CentaurEnsemble
-
-
-class SpotAccount(Account):
-    """Spot equity: the stake currency in the wallet plus what the open trades hold.
-
-    In spot the stake leaves the stake-currency wallet for the coins (futures keep it there
-    as margin), so the wallet total plus unrealised profit under-counts equity by every open
-    trade's stake, and the daily-drawdown breaker read each entry as a loss of its stake.
-    """
-
-    def equity_usd(self, now: datetime) -> float:
-        held = sum(float(t.stake_amount) for t in Trade.get_trades_proxy(is_open=True))
-        return super().equity_usd(now) + held
 
 
 class CentaurEnsembleSpot(CentaurEnsemble):
     """The flagship's ensemble and risk layer, long only, on spot markets."""
 
     can_short = False
-    account_type = SpotAccount

@@ -86,7 +86,9 @@ class EnsembleSignals:
     def longest_horizon_ns(self) -> int:
         """The longest horizon of the enabled signals: the first outcome of a run is known
         that long after its first candle."""
-        candles = max((REGISTRY[n].signal.horizon_candles for n in self.signal_names), default=0)
+        step_secs = self._step_ns // 1_000_000_000
+        candles = max((REGISTRY[n].signal.horizon_at(step_secs) for n in self.signal_names),
+                      default=0)
         return candles * self._step_ns
 
     def history_candles(self) -> int:
@@ -101,7 +103,7 @@ class EnsembleSignals:
         step_secs = timeframe_to_seconds(self._timeframe)
         return Outcomes.concat([
             score_calls(dates, close, dataframe[f"sig_{name}_direction"].to_numpy(),
-                        REGISTRY[name].signal.horizon_candles, step_secs, cost, index)
+                        REGISTRY[name].signal.horizon_at(step_secs), step_secs, cost, index)
             for index, name in enumerate(self.signal_names)])
 
     def entries(self, dataframe: pd.DataFrame, pair: str) -> pd.DataFrame:

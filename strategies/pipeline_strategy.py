@@ -84,7 +84,6 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     uses_models = True
     fixed_leverage = FIXED_LEVERAGE  # with the risk layer off (``fixed_risk``)
     fixed_stop_price_ratio = FIXED_STOP_PRICE_RATIO
-    account_type = Account  # equity and exposure from freqtrade's wallets (spot: a subclass)
 
     use_custom_stoploss = True
     position_adjustment_enable = True
@@ -93,8 +92,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         if self.uses_ensemble:  # the tracker's window is read from the run's own candles
+            timeframe = config.get("timeframe") or self.timeframe  # the config's wins later
             self.startup_candle_count = max(self.startup_candle_count,
-                                            tracker_history_candles(config, self.timeframe))
+                                            tracker_history_candles(config, timeframe))
 
     @property
     def protections(self) -> list[dict[str, Any]]:
@@ -128,7 +128,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self.risk = RiskEngine(self.centaur.risk, RiskCollaborators(
             config=self.config, store=self.centaur_state, events=self.events,
             interventions=self.interventions, rows=self.candle_rows,
-            account=self.account_type(self.config, lambda: self.wallets,
+            account=Account(self.config, lambda: self.wallets,
                                       lambda: getattr(self.dp, "_exchange", None),
                                       self.candle_rows),
             order_book=lambda pair, depth: self.dp.orderbook(pair, depth),
@@ -471,7 +471,7 @@ def tracker_history_candles(config: dict, timeframe: str) -> int:
     ensemble_settings = settings_from(config).ensemble
     step_secs = timeframe_to_seconds(timeframe)
     names = enabled_signals(ensemble_settings)
-    horizon_candles = max((REGISTRY[n].signal.horizon_candles for n in names), default=0)
+    horizon_candles = max((REGISTRY[n].signal.horizon_at(step_secs) for n in names), default=0)
     return -(-ensemble_settings.tracker.span_secs() // step_secs) + horizon_candles
 
 

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+from freqtrade.exchange import timeframe_to_seconds
 
 from centaur.market_data import funding_informative, with_funding_rate
 from centaur.strategy_base import CentaurStrategy
@@ -55,7 +56,8 @@ class SignalResearch(HourlyColumns, FixedRisk, CentaurStrategy):
         signal = self.signal()
         direction = signal.evaluate(dataframe).direction
         calls = np.zeros(len(dataframe), dtype=bool)
-        calls[call_rows(direction, signal.horizon_candles)] = True
+        horizon = signal.horizon_at(timeframe_to_seconds(self.timeframe))
+        calls[call_rows(direction, horizon)] = True
         calls &= dataframe["volume"].to_numpy() > 0
         dataframe["enter_long"] = (calls & (direction > 0)).astype(int)
         dataframe["enter_short"] = (calls & (direction < 0)).astype(int)

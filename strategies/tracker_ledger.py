@@ -115,8 +115,9 @@ class TrackerLedger:
         if not missing:
             return
         memory = self.settings.memory_anchors
-        grid = np.arange(missing[0] - memory * self._step_ns, missing[-1] + 1, self._step_ns,
-                         dtype=np.int64)
+        first = missing[0] - memory * self._step_ns  # integer steps: ns times overflow floats
+        grid = first + self._step_ns * np.arange((missing[-1] - first) // self._step_ns + 1,
+                                                 dtype=np.int64)
         known_at, _, signal, outcome, cluster = self._pooled()
         estimates = window_estimates(
             grid, known_at, signal.astype(np.int64),
@@ -203,8 +204,10 @@ class TrackerLedger:
     def status(self, at_ns: int) -> dict[str, Any]:
         anchor = int(anchor_of(at_ns, self.settings))
         weights, codes = self.state_at(np.array([anchor]))
-        excess = self.excess_at(anchor)
+        window = self.estimates(np.array([anchor]))
         return {name: {"status": str(_CODE_STATUS[int(codes[0, i])]),
-                       "excess_hit_rate": round(excess[name], 4),
+                       "excess_hit_rate": round(float(np.nan_to_num(window.excess[0, i])), 4),
+                       "calls": int(window.calls[0, i]),
+                       "independent_moves": int(window.clusters[0, i]),
                        "weight": round(float(weights[0, i]), 5)}
                 for i, name in enumerate(self.names)}

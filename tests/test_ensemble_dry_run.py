@@ -83,11 +83,13 @@ def test_funding_and_hourly_columns_are_live_and_the_ensemble_is_plotted(bot):
     assert all(f"ens_w_{name}" in bot["candles"] for name in REGISTRY)
 
 
-def test_the_tracker_warmed_up_from_the_downloaded_history(bot):
-    status = bot["client"]._get("centaur/status")["strategy_status"]["signals"]
-    assert set(status) == set(REGISTRY)
-    assert sum(s["calls"] for s in status.values()) > 0
-    assert status["ranker"]["status"] == "probation" and status["ranker"]["calls"] == 0
+def test_the_tracker_read_its_window_from_the_downloaded_history(bot):
+    status = bot["client"]._get("centaur/status")["strategy_status"]
+    signals = status["signals"]
+    assert set(signals) == set(REGISTRY)
+    assert sum(s["calls"] for s in signals.values()) > 0
+    assert signals["ranker"]["status"] == "probation" and signals["ranker"]["calls"] == 0
+    assert status["tracker_covered_from"] is not None  # 2,400 start-up candles cover it
 
 
 def test_the_configured_pipeline_is_in_the_status(bot):

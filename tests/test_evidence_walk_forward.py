@@ -218,6 +218,8 @@ def test_the_runner_end_to_end_on_a_tiny_slice(tmp_path):
     assert oos["days"] == 12  # 6 + 6 test days, the embargo day left out
     assert oos["deflated_sharpe"]["trials"] == 4
     assert set(result["benchmarks"]) == {"buy_and_hold", "random_entry"}
+    for comparison in result["differences_daily_return"].values():
+        assert comparison["pairs"] == 12
     assert result["benchmarks"]["buy_and_hold"]["days"] == 12
     lines = ledger.entries()
     assert [e["window"] for e in lines] == ["20250307-20250313", "20250314-20250320"]

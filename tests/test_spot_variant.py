@@ -68,7 +68,8 @@ def test_the_2021_22_spot_set_trades_long_only_unlevered_without_funding(period_
 
 def test_a_spot_entry_is_not_read_as_a_day_loss(period_2021):
     """Spot equity adds back what open trades hold: entries do not trip the daily-drawdown
-    breaker (before SpotAccount every entry 'lost' its stake and was flattened)."""
+    breaker (before spot equity counted the coins held, every entry 'lost' its stake and was
+    flattened)."""
     exits = {t["exit_reason"] for t in period_2021.trades}
     assert "DAILY_DRAWDOWN" not in exits
     output = period_2021.process.stdout + period_2021.process.stderr

@@ -151,3 +151,23 @@ def test_window_estimates_count_clusters_once():
     estimates = window_estimates(np.array([START_NS + DAY_NS]), known, np.zeros(10, int),
                                  values, np.repeat([1, 2], 5), 1, DEFAULTS)
     assert estimates.calls[0, 0] == 10 and estimates.clusters[0, 0] == 2
+
+
+def test_a_long_span_of_real_anchors_is_computed_exactly():
+    """Anchors are int64 nanoseconds near 1.8e18: a float step (np.arange) rounds them and
+    the last candle's anchor went missing."""
+    rng = np.random.default_rng(15)
+    ledger = TrackerLedger(NAMES[:1], DEFAULTS)
+    ledger.offer("X", _outcomes(rng, 420, 0.02, per_day=10), START_NS)
+    dates = START_NS + np.arange(0, 420 * 24) * HOUR_NS
+    weights, codes = ledger.state_at(dates)
+    assert weights.shape == (len(dates), 1) and codes[-1, 0] != STATUS_CODES[Status.PROBATION]
+
+
+def test_horizons_keep_their_time_span_in_another_timeframe():
+    from strategies.signals import REGISTRY
+
+    bb_rsi = REGISTRY["bb_rsi"].signal  # 12 five-minute candles: one hour
+    assert (bb_rsi.horizon_at(300), bb_rsi.horizon_at(3600), bb_rsi.horizon_at(86_400)) == (
+        12, 1, 1)
+    assert REGISTRY["basis"].signal.horizon_at(3600) == 8

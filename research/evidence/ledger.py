@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-LEDGER = Path(__file__).resolve().parents[1] / "oos_ledger.jsonl"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LEDGER = PROJECT_ROOT / "research" / "oos_ledger.jsonl"
 
 
 def commit_of(root: Path) -> tuple[str, bool]:
@@ -52,7 +53,7 @@ class Ledger:
     def record(self, subject: str, window: str, design: dict[str, Any],
                result: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
         """Append one look (never rewrites earlier lines) and return it."""
-        commit, clean = commit_of(self.path.parent)
+        commit, clean = commit_of(PROJECT_ROOT)  # the code evaluated, wherever the file is
         entry = {"at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
                  "commit": commit, "clean_tree": clean, "subject": subject, "window": window,
                  "design": fingerprint(design), "result": result}

@@ -138,12 +138,11 @@ def ranker_engine(config: dict[str, Any], stop: pd.Timestamp | None, train: bool
 
     from centaur.settings import settings_from
     from freqai_models.candle_source import DatadirSource
-    from freqai_models.feature_catalogue import TRAINING_NAMES
-    from freqai_models.labels import LABEL_SCHEME
+    from freqai_models.CentaurLGBMRanker import ranker_key
     from freqai_models.panel_sources import DatadirPanels
     from freqai_models.ranker_engine import PooledRankerEngine
     from freqai_models.universe import resolve_universe
-    from freqai_models.window_store import WindowStore, fingerprint
+    from freqai_models.window_store import WindowStore
 
     freqai = config["freqai"]
     models = settings_from(config).models
@@ -152,11 +151,9 @@ def ranker_engine(config: dict[str, Any], stop: pd.Timestamp | None, train: bool
     secs = timeframe_to_seconds(timeframe)
     period = pd.Timedelta(days=float(freqai.get("backtest_period_days", 7)))
     train_period = pd.Timedelta(days=float(freqai.get("train_period_days", 30)))
-    # CentaurLGBMRanker's key, part for part (it is computed inline in its __init__; the
-    # OOS backtests check that FreqAI read the same windows: check_same_windows)
-    key = fingerprint({"features": TRAINING_NAMES, "models": models.model_dump(),
-                       "universe": universe, "period": period, "train": train_period,
-                       "timeframe": timeframe, "labels": LABEL_SCHEME})
+    # CentaurLGBMRanker's own key (the OOS backtests also check that FreqAI read the same
+    # windows: check_same_windows)
+    key = ranker_key(config)
     root = store_root(config)
     if train:
         candle_type = CandleType.FUTURES if config.get("trading_mode") == "futures" \
@@ -594,13 +591,13 @@ def _report(workspace: Workspace, spec: RunSpec, results: list[FoldResult],
                     "moved to seeded random candles (same count per pair, side mix, tags and "
                     "their confidence; same gates, sizer, stops and exits)",
             **headline(control_trades, control_curve, None)}
-    returns = stats.daily_returns(flagship_curve).to_numpy()
+    returns = flagship_curve.pct_change().dropna().to_numpy()  # the test days only
     comparisons = {}
     for name, curve in (("vs_buy_and_hold", hold_curve),
                         ("vs_random_entry", _joined(control_days, balance)
                          if control_days else None)):
         if curve is not None:
-            other = stats.daily_returns(curve).to_numpy()
+            other = curve.pct_change().dropna().to_numpy()
             if len(other) == len(returns):
                 comparisons[name] = {k: (round(v, 6) if isinstance(v, float) else v) for k, v
                                      in stats.paired_bootstrap_difference(returns, other).items()}
@@ -618,7 +615,8 @@ def _report(workspace: Workspace, spec: RunSpec, results: list[FoldResult],
                    if trials_variance is not None else "default 1/days (stats.deflated_sharpe)"},
         "out_of_sample": {"days": int(len(flagship_curve) - 1),
                           "windows": [r.fold.timerange("test") for r in results],
-                          **concatenated},
+                          **concatenated,
+                          "daily_returns": [round(float(x), 8) for x in returns]},
         "benchmarks": benchmarks, "differences_daily_return": comparisons,
         "timings": {**timings, "hyperopt_secs": round(sum(r.timings["hyperopt_secs"]
                                                           for r in results), 1),

@@ -21,6 +21,9 @@ import pandas as pd
 from freqtrade.data.dataprovider import DataProvider
 
 
+DESIGN_TIMEFRAME_SECS = 300  # the signals' windows and horizons are set in 5m candles
+
+
 class Family(StrEnum):
     """What kind of edge a signal claims; the regime mutes a family where it has none."""
 
@@ -63,7 +66,13 @@ class Signal(ABC):
 
     name: ClassVar[str]
     family: ClassVar[Family]
-    horizon_candles: ClassVar[int]  # a call is scored on the return over this many candles
+    horizon_candles: ClassVar[int]  # a call is scored over this many 5m candles (the design
+    # timeframe); ``horizon_at`` converts it to another timeframe
+
+    @classmethod
+    def horizon_at(cls, timeframe_secs: int) -> int:
+        """The horizon in candles of ``timeframe_secs`` (at least one): the same time span."""
+        return max(1, round(cls.horizon_candles * DESIGN_TIMEFRAME_SECS / timeframe_secs))
 
     def add_columns(self, dataframe: pd.DataFrame, context: SignalContext) -> pd.DataFrame:
         """Add the indicator columns this signal reads (shared columns are added once)."""
