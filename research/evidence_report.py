@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="the flagship walk-forward's span (its first fold trains after "
                              "the ranker's first 30-day window)")
     parser.add_argument("--train-days", type=float, default=60)
-    parser.add_argument("--second-wf-timerange", default="20210801-20220331")
+    parser.add_argument("--second-wf-timerange", default="20210901-20220331")
     parser.add_argument("--second-train-days", type=float, default=45)
     parser.add_argument("--second-strategy", default="CentaurEnsembleSpot")
     parser.add_argument("--folds", type=int, default=6)

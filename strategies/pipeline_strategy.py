@@ -67,6 +67,7 @@ from strategies.fixed_risk import (
     fixed_stoploss,
 )
 from strategies.signals import REGISTRY
+from strategies.signals.base import DESIGN_TIMEFRAME_SECS
 from strategies.signals.hourly import spot_informative
 
 logger = logging.getLogger(__name__)
@@ -91,10 +92,14 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
-        if self.uses_ensemble:  # the tracker's window is read from the run's own candles
-            timeframe = config.get("timeframe") or self.timeframe  # the config's wins later
-            self.startup_candle_count = max(self.startup_candle_count,
-                                            tracker_history_candles(config, timeframe))
+        # The class's start-up candles are 5m candles (the design timeframe): the same time
+        # span at the config's timeframe, and at least what the tracker's window reads.
+        timeframe = config.get("timeframe") or self.timeframe  # the config's wins later
+        step_secs = timeframe_to_seconds(timeframe)
+        startup = -(-self.startup_candle_count * DESIGN_TIMEFRAME_SECS // step_secs)
+        if self.uses_ensemble:
+            startup = max(startup, tracker_history_candles(config, timeframe))
+        self.startup_candle_count = startup
 
     @property
     def protections(self) -> list[dict[str, Any]]:
