@@ -63,7 +63,8 @@ def period_config(config_file: Path, workdir: Path, datadir: str | None, pairs: 
         config["exchange"]["pair_whitelist"] = pairs
     if timeframe:
         config["timeframe"] = timeframe
-    config.setdefault("freqai", {})["enabled"] = False
+    if "freqai" in config:
+        config["freqai"]["enabled"] = False
     ensemble = config.setdefault("centaur", {}).setdefault("ensemble", {})
     ensemble["signals"] = [n for n in REGISTRY if n != "ranker"]
     offline = config["centaur"].get("exchange", {}).get("offline_markets")
@@ -303,17 +304,59 @@ def markdown(report: dict[str, Any]) -> str:
                              f"{nxt} | {mde} |")
     for label, why in report["periods_not_run"].items():
         lines += ["", f"Period {label} not run: {why}"]
-    flagship = report.get("flagship")
-    lines += ["", "## Flagship walk-forward", ""]
-    lines.append("Not run in this report (`--walk-forward` off)." if flagship is None else
-                 "```\n" + json.dumps({k: v for k, v in flagship.items()
-                                       if k not in ("folds",)}, indent=1, default=str)[:4000]
-                 + "\n```")
+    lines += flagship_markdown(report.get("flagship"))
     lines += ["", "## Looks at each out-of-sample window (research/oos_ledger.jsonl)", "",
               "| window | looks | designs |", "|---|---|---|"]
     lines += [f"| {w} | {n} | {report['designs_per_window'][w]} |"
               for w, n in sorted(report["looks"].items())]
     return "\n".join(lines) + "\n"
+
+
+def flagship_markdown(flagship: dict[str, Any] | None) -> list[str]:
+    lines = ["", "## Flagship: purged rolling walk-forward", ""]
+    if flagship is None:
+        return lines + ["Not run in this report (`--walk-forward` off)."]
+    combined = flagship["combined"]
+    deflated = combined["deflated_sharpe"]
+    lines += [f"Out-of-sample days of {', '.join(combined['periods'])} concatenated: "
+              f"{combined['days']} days, daily Sharpe {combined['sharpe']:+.2f} "
+              f"[{combined['sharpe_ci95'][0]:+.2f}, {combined['sharpe_ci95'][1]:+.2f}], "
+              f"deflated Sharpe {deflated['dsr']:.3f} for {combined['trials']} configurations "
+              f"tried: **{'an edge' if combined['edge'] else 'no edge'}** (significant above "
+              "0.95).", ""]
+    for name, period in flagship["periods"].items():
+        if "out_of_sample" not in period:
+            lines += [f"Period {name} not run: {period.get('not_run')}", ""]
+            continue
+        spec = period["spec"]
+        lines += [f"### {name}: {period['strategy']} {spec['timeframe']}, "
+                  f"{len(spec['pairs'])} pairs, {spec['folds']} folds x {spec['epochs']} "
+                  f"epochs, {spec['train_days']:.0f} training days, purge "
+                  f"{spec['purge_days']:.0f} d, embargo {spec['embargo_days']:.0f} d; "
+                  f"models in hyperopt: {period['models_in_hyperopt']}", "",
+                  "| out of sample | trades | daily Sharpe [95 %] | DSR | return | max DD | "
+                  "fees USD | funding USD |", "|---|---|---|---|---|---|---|---|"]
+        rows = {"flagship": period["out_of_sample"], **period["benchmarks"]}
+        for label, row in rows.items():
+            ci = row.get("sharpe_ci95") or [float("nan")] * 2
+            lines.append(
+                f"| {label} | {row.get('trades', '-')} | {row['sharpe']:+.2f} "
+                f"[{ci[0]:+.2f}, {ci[1]:+.2f}] | {row['deflated_sharpe']['dsr']:.3f} | "
+                f"{row['return_ratio']:+.2%} | {row['max_drawdown_ratio']:.2%} | "
+                f"{row.get('fees_usd', '-')} | {row.get('funding_fees_usd', '-')} |")
+        for label, diff in period.get("differences_daily_return", {}).items():
+            lines.append(f"\nFlagship {label.replace('_', ' ')}: {diff['mean']:+.4%} a day "
+                         f"[{diff['lower']:+.4%}, {diff['upper']:+.4%}] (paired bootstrap).")
+        lines += ["", "| fold | train | test | IS trades | IS Sharpe | OOS trades | "
+                      "OOS Sharpe | OOS return |", "|---|---|---|---|---|---|---|---|"]
+        for fold in period["folds"]:
+            ins, oos = fold.get("in_sample") or {}, fold["out_of_sample"]
+            lines.append(f"| {fold['fold']} | {fold['train']} | {fold['test']} | "
+                         f"{ins.get('trades', '-')} | {ins.get('sharpe', '-')} | "
+                         f"{oos['trades']} | {oos['sharpe']:+.2f} | "
+                         f"{oos['return_ratio']:+.2%} |")
+        lines.append("")
+    return lines
 
 
 def _pct(value: float | None) -> str:

@@ -150,13 +150,15 @@ def test_purged_mask_drops_labels_that_reach_into_the_test_window():
 
 
 def test_the_ledger_is_append_only_and_counts_looks(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger = Ledger(tmp_path / "ledger.jsonl", run="first")
     ledger.record("flagship", "20250701-20260219", {"p": 1}, {"sharpe": 0.1})
+    ledger.record("bb_rsi", "20250701-20260219", {"p": 1}, {"excess": 0.01})  # same run
     first = (tmp_path / "ledger.jsonl").read_text()
-    ledger.record("flagship", "20250701-20260219", {"p": 2}, {"sharpe": 0.3})
-    ledger.record("bb_rsi", "20250101-20250701", {"p": 1}, {"excess": 0.01})
+    again = Ledger(tmp_path / "ledger.jsonl", run="second")
+    again.record("flagship", "20250701-20260219", {"p": 2}, {"sharpe": 0.3})
+    again.record("bb_rsi", "20250101-20250701", {"p": 1}, {"excess": 0.01})
     text = (tmp_path / "ledger.jsonl").read_text()
     assert text.startswith(first)  # earlier lines untouched
-    assert ledger.looks()["20250701-20260219"] == 2
+    assert ledger.looks()["20250701-20260219"] == 2  # two runs looked, whatever they scored
     assert ledger.designs_seen("20250701-20260219") == 2
     assert all(len(e["commit"]) >= 7 for e in ledger.entries())

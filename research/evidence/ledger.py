@@ -12,7 +12,7 @@ import hashlib
 import json
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,10 @@ def fingerprint(design: dict[str, Any]) -> str:
 
 @dataclass
 class Ledger:
+    """``run``: one evaluation run (a report) - its lines are one look at each window."""
+
     path: Path = LEDGER
+    run: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -55,7 +58,8 @@ class Ledger:
         """Append one look (never rewrites earlier lines) and return it."""
         commit, clean = commit_of(PROJECT_ROOT)  # the code evaluated, wherever the file is
         entry = {"at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
-                 "commit": commit, "clean_tree": clean, "subject": subject, "window": window,
+                 "run": self.run, "commit": commit, "clean_tree": clean, "subject": subject,
+                 "window": window,
                  "design": fingerprint(design), "result": result}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a") as handle:
@@ -63,8 +67,11 @@ class Ledger:
         return entry
 
     def looks(self, window: str | None = None) -> Counter[str]:
-        """Looks per window (or at one window)."""
-        counts = Counter(e["window"] for e in self.entries())
+        """Looks per window (or at one window): the runs that evaluated it (a line without a
+        run id - written before runs were recorded - is a run of its own)."""
+        runs = {(e["window"], e.get("run") or f"{e['at']}#{i}")
+                for i, e in enumerate(self.entries())}
+        counts = Counter(w for w, _ in runs)
         return Counter({window: counts[window]}) if window else counts
 
     def designs_seen(self, window: str) -> int:

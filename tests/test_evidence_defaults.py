@@ -1,0 +1,59 @@
+"""The verdict drives the defaults: the shipped configs trade only signals that the committed
+evidence report passed, and a flagship with none stays flat and says so in its status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from freqtrade.commands.optimize_commands import setup_optimize_configuration
+from freqtrade.enums import RunMode
+from freqtrade.optimize.backtesting import Backtesting
+
+from strategies.pipeline_strategy import FLAT_REASON
+from tests.support.freqtrade_run import load_project_config, write_config
+from tests.support.paths import PROJECT_ROOT
+
+SHIPPED = ("backtest.json", "dry-run.json", "live.json", "backtest-spot.json")
+
+
+def _verdict() -> dict:
+    return json.loads((PROJECT_ROOT / "reports" / "evidence.json").read_text())["verdict"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_config_lists_only_signals_with_an_out_of_sample_edge(name):
+    listed = load_project_config(name).get("centaur", {}).get("ensemble", {}).get("signals")
+    assert listed is not None, f"config/{name} must list its signals (null trades every one)"
+    assert set(listed) <= set(_verdict()["passing"]), (name, listed)
+
+
+def test_the_verdict_counts_every_test_it_corrected_for():
+    verdict = _verdict()
+    horizons = sum(len(v["horizons"]) for v in verdict["signals"].values())
+    assert verdict["tests"] == horizons
+    for name, row in verdict["signals"].items():
+        for horizon, figures in row["horizons"].items():
+            if figures.get("calls"):
+                excess = figures["excess_hit_rate"]
+                assert figures["edge"] == (excess["lower"] > 0
+                                           and figures["net_return_bps"]["mean"] > 0), name
+                assert excess["estimate"] == pytest.approx(
+                    figures["hit_rate"] - figures["null_hit_rate"], abs=2e-4)
+
+
+@pytest.mark.slow
+def test_a_flagship_without_signals_stays_flat_and_says_why(tmp_path):
+    path = write_config(tmp_path, "backtest.json", {
+        "exchange": {"pair_whitelist": ["BTC/USDT:USDT", "ETH/USDT:USDT"]},
+        "centaur": {"ensemble": {"signals": []}}})
+    engine = Backtesting(setup_optimize_configuration({
+        "config": [str(path)], "strategy": "CentaurEnsemble", "timerange": "20250401-20250415",
+        "strategy_path": str(PROJECT_ROOT / "user_data" / "strategies"), "export": "none",
+        "backtest_cache": "none"}, RunMode.BACKTEST))
+    data, timerange = engine.load_bt_data()
+    engine.backtest_one_strategy(engine.strategylist[0], data, timerange)
+    strategy = engine.strategy
+    assert strategy.signals.signal_names == ()
+    assert len(engine.all_bt_content["CentaurEnsemble"]["results"]) == 0
+    assert strategy.centaur_status()["flat"] == FLAT_REASON
