@@ -112,6 +112,17 @@ class BenchSetup:
     candles: int  # base-timeframe candles of the timerange over all pairs
 
 
+def every_signal(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` (changed in place) with every signal voting where it lists none: research
+    judges the flagship's design, and a shipped config that stays flat (``centaur.ensemble.
+    signals: []``, the evidence verdict) would give it nothing to measure. A config that names
+    signals keeps them."""
+    ensemble = config.get("centaur", {}).get("ensemble")
+    if ensemble is not None and ensemble.get("signals") == []:
+        ensemble["signals"] = None
+    return config
+
+
 def bench_arguments(description: str, timerange: str = "20250101-20250401") -> BenchSetup:
     """The common options (--timerange, --repeat, --config), the config and its candles."""
     parser = argparse.ArgumentParser(description=description,
@@ -120,9 +131,8 @@ def bench_arguments(description: str, timerange: str = "20250101-20250401") -> B
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--config", default="config/backtest.json")
     args = parser.parse_args()
-    config = json.loads((PROJECT_ROOT / args.config).read_text())
     # Benchmarks time the whole machinery: every signal votes, whatever the default trades.
-    config.setdefault("centaur", {}).setdefault("ensemble", {})["signals"] = None
+    config = every_signal(json.loads((PROJECT_ROOT / args.config).read_text()))
     pairs = config["exchange"]["pair_whitelist"]
     candles = candle_count((PROJECT_ROOT / config["datadir"]).resolve(), pairs,
                            config["timeframe"], args.timerange)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from freqtrade.enums import CandleType, RunMode
 
-from bench.common import PROJECT_ROOT, timed_backtest, write_result
+from bench.common import PROJECT_ROOT, every_signal, timed_backtest, write_result
 from centaur.settings import settings_from
 from centaur.settings.llm import LlmSettings
 from llm_layer import server
@@ -145,7 +145,7 @@ def cached_decision_ms(work: Path, reads: int = 20_000) -> dict:
 
 
 def backtest_ratio(timerange: str, repeat: int, work: Path) -> dict:
-    base = json.loads((PROJECT_ROOT / "config" / "backtest.json").read_text())
+    base = every_signal(json.loads((PROJECT_ROOT / "config" / "backtest.json").read_text()))
     paths = {}
     for label, llm in (("off", {"mode": "off"}),
                        ("replay", {"mode": "replay", "failure_policy": "proceed",

@@ -31,7 +31,9 @@ import argparse
 import json
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,14 @@ def period_config(config_file: Path, workdir: Path, datadir: str | None, pairs: 
     config["strategy_path"] = str(PROJECT_ROOT / "user_data" / "strategies")
     (workdir / "user_data").mkdir(parents=True, exist_ok=True)
     return config
+
+
+def in_fresh_process(function, *args):
+    """``function(*args)`` in a new interpreter: freqtrade keeps per-process state (strategy
+    classes' informative decorators resolve their candle type once), so two periods of
+    different trading modes cannot be analysed in one process."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def period_label(config: dict[str, Any]) -> str:
@@ -188,15 +198,16 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                               args.pairs, args.timeframe)
         start, end = args.timerange.split("-")
         span = (split_ns(end) - split_ns(start)) // 10 ** 9
-        periods.append(evaluate_period(period_label(first), first, args.timerange,
-                                       args.oos_start, cost, span))
+        periods.append(in_fresh_process(evaluate_period, period_label(first), first,
+                                        args.timerange, args.oos_start, cost, span))
         if args.second_config:
             try:
                 second = period_config(PROJECT_ROOT / args.second_config, Path(tmp) / "second",
                                        args.second_datadir, args.second_pairs, None)
                 s_start, s_end = args.second_timerange.split("-")
-                periods.append(evaluate_period(
-                    period_label(second), second, args.second_timerange, None, cost,
+                periods.append(in_fresh_process(
+                    evaluate_period, period_label(second), second, args.second_timerange, None,
+                    cost,
                     (split_ns(s_end) - split_ns(s_start)) // 10 ** 9))
             except Exception as err:  # the period is reported as not run, with why
                 skipped["second"] = f"{type(err).__name__}: {err}"

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 from freqtrade.configuration import TimeRange
+
+from bench.common import every_signal
 from freqtrade.data.history import load_pair_history
 from freqtrade.enums import CandleType
 from freqtrade.exchange import timeframe_to_seconds
@@ -91,17 +93,6 @@ def data_options(args: argparse.Namespace, config: dict[str, Any] | None = None,
     chosen = args.timerange or timerange or config.get("timerange") \
         or data_span(datadir, pairs, timeframe)
     return DataOptions(datadir, pairs, timeframe, _checked_timerange(chosen))
-
-
-def every_signal(config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` (changed in place) with every signal voting where it lists none: research
-    judges the flagship's design, and a shipped config that stays flat (``centaur.ensemble.
-    signals: []``, the evidence verdict) would give it nothing to measure. A config that names
-    signals keeps them."""
-    ensemble = config.get("centaur", {}).get("ensemble")
-    if ensemble is not None and ensemble.get("signals") == []:
-        ensemble["signals"] = None
-    return config
 
 
 def config_with_data(config: dict[str, Any], options: DataOptions) -> dict[str, Any]:

@@ -8,7 +8,10 @@
    the suite's protections on, ``-j`` worker processes, Sharpe loss, a fixed random state.
 2. ``freqtrade backtesting`` with the best parameters over the in-sample window and over the
    out-of-sample window that follows it (nothing of it was seen by step 1).
-3. Verdict: the strategy is *unfit* when its out-of-sample Sharpe is below
+3. Verdict (a screen; what counts is ``make report-evidence``: rolling purged folds and the
+   deflated Sharpe): Sharpe from the daily equity curve, the out-of-sample look recorded in
+   the ledger (``research/oos_ledger.jsonl``). The strategy is *unfit* when its out-of-sample
+   Sharpe is below
    ``MIN_OOS_TO_IS_RATIO`` x the in-sample Sharpe or below ``MIN_OOS_SHARPE`` (or when the
    in-sample Sharpe is not positive: there is nothing to carry forward).
 
@@ -29,9 +32,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import PROJECT_ROOT, timed_backtest
+from bench.common import PROJECT_ROOT, every_signal, timed_backtest
 from centaur.report_files import write_report
-from research.report_options import every_signal
+from research.evidence import equity
+from research.evidence.ledger import Ledger
 
 STRATEGY = "CentaurEnsemble"
 MIN_OOS_TO_IS_RATIO = 0.5
@@ -149,10 +153,17 @@ def backtest(workspace: Workspace, timerange: str, name: str,
 
 
 def headline(stats: dict[str, Any]) -> dict[str, Any]:
+    """The run's figures; ``sharpe`` from its daily equity curve (with a bootstrap interval),
+    not freqtrade's (a daily mean over a per-trade standard deviation), kept beside it."""
     trades = stats["trades"]
     fees_usd = sum(t["amount"] * (t["open_rate"] * t["fee_open"] + t["close_rate"] * t["fee_close"])
                    for t in trades)
-    return {"trades": len(trades), "sharpe": round(stats["sharpe"], 3),
+    curve = equity.curve_metrics(equity.daily_equity(
+        trades, float(stats["starting_balance"]), stats["backtest_start"],
+        stats["backtest_end"]))
+    return {"trades": len(trades), "sharpe": curve["sharpe"],
+            "sharpe_ci95": curve["sharpe_ci95"],
+            "freqtrade_sharpe": round(stats["sharpe"], 3),
             "return_ratio": round(stats["profit_total"], 4),
             "return_before_fees_ratio": round(stats["profit_total"]
                                               + fees_usd / stats["starting_balance"], 4),
@@ -170,14 +181,20 @@ class WalkForward:
     out_of_sample_stats: dict[str, Any]
 
 
-def walk_forward(workspace: Workspace, in_sample: str, out_of_sample: str, search: Search
-                 ) -> WalkForward:
+def walk_forward(workspace: Workspace, in_sample: str, out_of_sample: str, search: Search,
+                 ledger: Ledger | None = None) -> WalkForward:
     params = hyperopt(workspace, in_sample, search)
     is_stats = backtest(workspace, in_sample, "in-sample")
     oos_stats = backtest(workspace, out_of_sample, "out-of-sample")
-    result = verdict(is_stats["sharpe"], oos_stats["sharpe"])
-    report = {"in_sample": {"timerange": in_sample, **headline(is_stats)},
-              "out_of_sample": {"timerange": out_of_sample, **headline(oos_stats)},
+    is_head, oos_head = headline(is_stats), headline(oos_stats)
+    result = verdict(is_head["sharpe"] or 0.0, oos_head["sharpe"] or 0.0)
+    config = workspace.config
+    (ledger or Ledger()).record(f"{STRATEGY} single split", f"{out_of_sample} "
+                    f"{config.get('trading_mode', 'spot')} {config['timeframe']}",
+                    {"params": params, "search": asdict(search)},
+                    {k: oos_head[k] for k in ("trades", "sharpe", "return_ratio")})
+    report = {"in_sample": {"timerange": in_sample, **is_head},
+              "out_of_sample": {"timerange": out_of_sample, **oos_head},
               "verdict": asdict(result), "params": params, "search": asdict(search),
               "rule": f"unfit below {MIN_OOS_TO_IS_RATIO} x in-sample Sharpe or below "
                       f"{MIN_OOS_SHARPE} out of sample"}
@@ -188,7 +205,8 @@ def markdown(report: dict[str, Any]) -> str:
     is_, oos, v = report["in_sample"], report["out_of_sample"], report["verdict"]
     rows = ["| | in sample | out of sample |", "|---|---|---|",
             *(f"| {key} | {is_[key]} | {oos[key]} |" for key in
-              ("timerange", "trades", "sharpe", "return_ratio", "return_before_fees_ratio",
+              ("timerange", "trades", "sharpe", "sharpe_ci95", "freqtrade_sharpe", "return_ratio",
+             "return_before_fees_ratio",
                "max_drawdown_ratio", "fees_usd", "funding_fees_usd", "halts"))]
     return "\n".join([
         f"# Walk-forward: {STRATEGY}", "",
@@ -214,11 +232,14 @@ def main() -> None:
     parser.add_argument("--min-trades", type=int, default=10)
     parser.add_argument("--config", default="config/backtest.json")
     parser.add_argument("--output", default=str(REPORTS / "walk_forward"))
+    parser.add_argument("--ledger", default=None, help="default research/oos_ledger.jsonl")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Workspace.create(Path(tmp), PROJECT_ROOT / args.config)
         search = Search(args.epochs, args.jobs, args.seed, args.min_trades)
-        report = walk_forward(workspace, args.in_sample, args.out_of_sample, search).report
+        ledger = Ledger(Path(args.ledger)) if args.ledger else None
+        report = walk_forward(workspace, args.in_sample, args.out_of_sample, search,
+                              ledger).report
     print(markdown(report))
     write_report(Path(args.output), report, markdown(report))
 

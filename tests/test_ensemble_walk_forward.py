@@ -37,7 +37,7 @@ def test_the_command_optimises_in_sample_and_judges_out_of_sample(tmp_path):
     process = subprocess.run(
         [sys.executable, "-m", "research.walk_forward", "--in-sample", "20250305-20250312",
          "--out-of-sample", "20250312-20250317", "--epochs", "3", "--jobs", "2",
-         "--min-trades", "1",
+         "--min-trades", "1", "--ledger", str(tmp_path / "ledger.jsonl"),
          "--config", str(config), "--output", str(output)],
         cwd=PROJECT_ROOT, env=freqtrade_env(), capture_output=True, text=True, timeout=900)
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
@@ -49,4 +49,6 @@ def test_the_command_optimises_in_sample_and_judges_out_of_sample(tmp_path):
     assert {"basis_z_entry", "ensemble_vote_threshold"} <= {
         name for space in report["params"].values() for name in space}
     assert output.with_suffix(".md").read_text().startswith("# Walk-forward")
+    looks = [json.loads(line) for line in (tmp_path / "ledger.jsonl").read_text().splitlines()]
+    assert [look["window"] for look in looks] == ["20250312-20250317 futures 5m"]
     assert not (PROJECT_ROOT / "user_data" / "strategies" / "CentaurEnsemble.json").exists()

@@ -14,7 +14,8 @@ from strategies.pipeline_strategy import FLAT_REASON
 from tests.support.freqtrade_run import load_project_config, write_config
 from tests.support.paths import PROJECT_ROOT
 
-SHIPPED = ("backtest.json", "dry-run.json", "live.json", "backtest-spot.json")
+SHIPPED = ("backtest.json", "dry-run.json", "live.json", "backtest-spot.json",
+           "backtest-spot-2021.json")
 
 
 def _verdict() -> dict:
