@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from centaur import trade_stats
 from strategies.signals import parse_tag
 
 Trade = dict[str, Any]
@@ -24,10 +25,9 @@ def r_multiple(trade: Trade, stop_ratio: float) -> float | None:
 
     The notional is the largest stake the trade held x its leverage: ``amount`` in the
     export is what was left at the close, after any take-profit partial exit."""
-    notional = float(trade.get("max_stake_amount") or trade["stake_amount"]) * float(
-        trade.get("leverage") or 1.0)
-    risk_usd = notional * stop_ratio
-    return float(trade["profit_abs"]) / risk_usd if risk_usd > 0 else None
+    return trade_stats.r_multiple(float(trade["profit_abs"]),
+                                  float(trade.get("max_stake_amount") or trade["stake_amount"]),
+                                  float(trade.get("leverage") or 1.0), stop_ratio)
 
 
 def summarise(trades: list[Trade], stop_ratio: float) -> dict[str, Any]:

@@ -218,13 +218,19 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         flagship = run_flagship(args, ledger) if args.walk_forward else None
     for period in periods:
         period.pop("_oos_calls")
-    looks = ledger.looks()
     return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "cost_ratio": cost, "tracker_window_days": tracker.window_days,
             "periods": periods, "periods_not_run": skipped, "verdict": verdict,
-            "flagship": flagship, "looks": dict(looks),
-            "designs_per_window": {w: ledger.designs_seen(w) for w in looks},
+            "flagship": flagship, **look_counts(ledger),
             "runtime_secs": round(time.monotonic() - started)}
+
+
+def look_counts(ledger: Ledger) -> dict[str, Any]:
+    """Per out-of-sample window: runs that looked at it, subjects, (subject, design) pairs."""
+    looks = ledger.looks()
+    return {"looks": dict(looks),
+            "subjects_per_window": {w: ledger.subjects(w) for w in looks},
+            "designs_per_window": {w: ledger.designs_seen(w) for w in looks}}
 
 
 def run_flagship(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
@@ -317,8 +323,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", f"Period {label} not run: {why}"]
     lines += flagship_markdown(report.get("flagship"))
     lines += ["", "## Looks at each out-of-sample window (research/oos_ledger.jsonl)", "",
-              "| window | looks | designs |", "|---|---|---|"]
-    lines += [f"| {w} | {n} | {report['designs_per_window'][w]} |"
+              "| window | looks (runs) | subjects | subject designs |", "|---|---|---|---|"]
+    subjects = report.get("subjects_per_window", {})
+    lines += [f"| {w} | {n} | {subjects.get(w, '')} | {report['designs_per_window'][w]} |"
               for w, n in sorted(report["looks"].items())]
     return "\n".join(lines) + "\n"
 
@@ -454,7 +461,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(REPORTS / "evidence"))
     parser.add_argument("--summary", action="store_true",
                         help="print the last report's verdict (make demo) and exit")
+    parser.add_argument("--recount", action="store_true",
+                        help="rewrite the last report with the ledger's current look counts "
+                             "(no evaluation, so no new look)")
     args = parser.parse_args(argv)
+    if args.recount:
+        stem = Path(args.out)
+        stored = json.loads(stem.with_suffix(".json").read_text())
+        ledger = Ledger(Path(args.ledger)) if args.ledger else Ledger()
+        stored.update(look_counts(ledger))
+        write_report(stem, stored, markdown(stored))
+        return
     if args.summary:
         stored = Path(args.out).with_suffix(".json")
         if not stored.exists():

@@ -1,11 +1,12 @@
 """EnsembleSignals: the flagship's signal logic, one object the strategy shell calls.
 
-Every registered signal (``strategies/signals``) votes per candle; the decay tracker weights
-each by its measured excess over a random-direction null (``signal_tracker``); the regime mutes a family where it has none; the ensemble enters
-when the weighted score crosses the vote threshold and tags the entry with the signals that
-voted for it. Exits: the score reaching the exit threshold on the other side
-(``ENSEMBLE_REVERSAL``), or the entry's own voters calling their exits (``VOTER_EXIT``). Each
-entry becomes an ``EntryProposal`` carrying the |score| of its candle as confidence.
+Every enabled signal (``strategies/signals``) votes per candle; the decay tracker weights each
+by its measured excess over a random-direction null (``signal_tracker``); the regime mutes a
+family where it has none; the ensemble enters when the weighted score crosses the vote
+threshold and tags the entry with the signals that voted for it. Exits: the score reaching
+the exit threshold on the other side (``ENSEMBLE_REVERSAL``), or the entry's own voters calling
+their exits (``VOTER_EXIT``). Each entry becomes an ``EntryProposal`` carrying the |score| of
+its candle as confidence.
 
 Data per pair: the 5m perp candles, the perp's and spot's 1h candles (``HourlyColumns``) and
 funding settlements. Signal parameters take effect in ``indicators`` (hyperopt them with

@@ -75,8 +75,10 @@ class TrackerLedger:
         """The pair's scored calls in the candles it was analysed on (from
         ``first_candle_ns``); merged with what was offered before, duplicates dropped."""
         if first_candle_ns is not None:
-            self._first_ns[pair] = min(self._first_ns.get(pair, first_candle_ns),
-                                       int(first_candle_ns))
+            first = min(self._first_ns.get(pair, first_candle_ns), int(first_candle_ns))
+            if self._first_ns.get(pair) != first:  # the coverage moved: every state may change
+                self._cache.clear()
+            self._first_ns[pair] = first
         merged = Outcomes.concat([self._outcomes[pair], outcomes]) if pair in self._outcomes \
             else outcomes
         key = merged.signal.astype(np.int64) * (1 << 48) + merged.call_at_ns // 1_000_000_000
@@ -85,8 +87,9 @@ class TrackerLedger:
         if self._trading and len(merged):  # keep what the window can still read
             horizon = int(merged.known_at_ns.max()) - self._span_ns - self._step_ns
             merged = merged.where(merged.known_at_ns >= horizon)
-        if pair not in self._outcomes or len(merged) != len(self._outcomes[pair]) or \
-                not np.array_equal(merged.known_at_ns, self._outcomes[pair].known_at_ns):
+        before = self._outcomes.get(pair)
+        if before is None or len(merged) != len(before) or not all(
+                np.array_equal(getattr(merged, f), getattr(before, f)) for f in FIELDS):
             self._cache.clear()
         self._outcomes[pair] = merged
 

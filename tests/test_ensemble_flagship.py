@@ -160,14 +160,15 @@ def test_the_plot_columns_are_in_the_analysed_dataframe(flagship):
 
 
 def test_an_ensemble_of_one_trades_only_that_signal(tmp_path):
-    """A month in which the basis signal, alone, has measured edge (weight > 0) and trades.
+    """A month in which the bb_rsi signal, alone, beats its random-direction null in the
+    tracker's windows (weight > 0) and trades.
 
-    Its edge there is marginal (weight below the evidence floor, which would shrink its score
+    Its excess there is marginal (weight below the evidence floor, which would shrink its score
     under the vote threshold: ``test_ensemble_vote``), so the floor is off: this is about who
     trades and how the trade is tagged."""
     config = write_config(tmp_path, "backtest.json", {
         "exchange": {"pair_whitelist": PAIRS[:2]},
-        "centaur": {"ensemble": {"signals": ["basis"], "evidence_floor_weight": 0.0}}})
+        "centaur": {"ensemble": {"signals": ["bb_rsi"], "evidence_floor_weight": 0.0}}})
     results = tmp_path / "results"
     results.mkdir()
     process = run_freqtrade([
@@ -178,7 +179,7 @@ def test_an_ensemble_of_one_trades_only_that_signal(tmp_path):
     with zipfile.ZipFile(next(results.glob("*.zip"))) as zipped:
         name = next(n for n in zipped.namelist() if n.endswith(".json") and "_config" not in n)
         trades = json.loads(zipped.read(name))["strategy"]["CentaurEnsemble"]["trades"]
-    assert trades and {t["enter_tag"] for t in trades} == {"basis"}
+    assert trades and {t["enter_tag"] for t in trades} == {"bb_rsi"}
 
 
 def test_attribution_by_enter_tag_accounts_for_every_trade(flagship):
@@ -195,8 +196,8 @@ def test_attribution_by_enter_tag_accounts_for_every_trade(flagship):
             sum(t["profit_abs"] > 0 for t in mine) / len(mine), abs=1e-4)
     for trade in trades:
         multiple = attribution.r_multiple(trade, stop)
-        assert multiple == pytest.approx(
-            trade["profit_abs"] / (trade["amount"] * trade["open_rate"] * stop))
+        initial_notional = trade["max_stake_amount"] * trade["leverage"]  # before partial exits
+        assert multiple == pytest.approx(trade["profit_abs"] / (initial_notional * stop))
     stopped = [t for t in trades if t["exit_reason"] in ("stop_loss", "trailing_stop_loss")
                and t["profit_abs"] < 0]
     assert stopped and all(attribution.r_multiple(t, stop) >= -1.5 for t in stopped), \

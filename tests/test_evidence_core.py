@@ -160,5 +160,23 @@ def test_the_ledger_is_append_only_and_counts_looks(tmp_path):
     text = (tmp_path / "ledger.jsonl").read_text()
     assert text.startswith(first)  # earlier lines untouched
     assert ledger.looks()["20250701-20260219"] == 2  # two runs looked, whatever they scored
-    assert ledger.designs_seen("20250701-20260219") == 2
+    # (flagship, design 1), (bb_rsi, design 1), (flagship, design 2)
+    assert ledger.designs_seen("20250701-20260219") == 3
     assert all(len(e["commit"]) >= 7 for e in ledger.entries())
+
+
+def test_lines_from_before_run_ids_count_one_look_per_time_stamp(tmp_path):
+    path = tmp_path / "ledger.jsonl"
+    old = [{"at": "2026-11-21T22:36:32+00:00", "window": "W", "subject": "flagship",
+            "design": "a"},
+           {"at": "2026-11-22T00:27:09+00:00", "window": "W", "subject": "flagship",
+            "design": "b"},
+           {"at": "2026-12-06T18:00:00+00:00", "window": "W", "subject": "signal:x",
+            "design": "c"},
+           {"at": "2026-12-06T18:00:00+00:00", "window": "W", "subject": "signal:y",
+            "design": "d"}]
+    import json
+    path.write_text("".join(json.dumps(line) + "\n" for line in old))
+    ledger = Ledger(path)
+    assert ledger.looks()["W"] == 3  # two historical looks, one report run of two signals
+    assert (ledger.subjects("W"), ledger.designs_seen("W")) == (3, 4)

@@ -34,7 +34,7 @@ CANDLE = timedelta(minutes=5)
 SIZING = SizingSettings()  # min 30 trades, prior 30 trades, quarter Kelly, default 0.5 %
 
 
-# --- the shrinkage rule ----------------------------------------------------------------------------
+# --- the shrinkage rule --------------------------------------------------------------------------
 
 @settings(max_examples=300, deadline=None)
 @given(win=st.floats(0, 1), payoff=st.floats(0.05, 20), trades=st.integers(0, 5000),
@@ -85,7 +85,7 @@ def test_the_new_sizing_keys_are_bounded():
             settings_from({"centaur": {"risk": {"sizing": bad}}})
 
 
-# --- the trade record: no look-ahead, the lookback, R ------------------------------------------------
+# --- the trade record: no look-ahead, the lookback, R --------------------------------------------
 
 def _closed(tag: str, profits_r: list[float], last_close: datetime) -> list[ClosedTrade]:
     return [ClosedTrade(last_close - i * CANDLE, tag, r) for i, r in
@@ -134,7 +134,7 @@ def test_the_record_reads_freqtrades_closed_trades_in_r():
     assert untagged.trades == 1 and untagged.win_rate == 0.0
 
 
-# --- the sizer: Kelly from the tag's trades, and the cap that bound ---------------------------------
+# --- the sizer: Kelly from the tag's trades, and the cap that bound ------------------------------
 
 class Rows:
     def __init__(self, sigma: float):
@@ -240,7 +240,7 @@ def test_a_no_edge_denial_is_counted_by_basis_not_as_a_cap():
     assert tally.as_dict() == {"decisions": 1, "risk_basis": {"no_edge": 1}, "cap_binding": {}}
 
 
-# --- the report's cap-binding section -------------------------------------------------------------
+# --- the report's cap-binding section ------------------------------------------------------------
 
 def test_the_report_shows_how_often_each_cap_binds():
     section = cap_binding({"decisions": 5, "risk_basis": {"default": 4, "kelly": 1},

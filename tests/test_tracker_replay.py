@@ -104,6 +104,14 @@ def test_outcomes_are_the_forward_returns_of_the_raw_candles(backtest):
                                                             abs=1.0)
 
 
+@pytest.fixture
+def restores_the_full_run(backtest):
+    """A truncation test analyses cut data with the backtest's strategy: afterwards its tracker
+    holds the full period's outcomes again, as the other tests expect."""
+    yield
+    _entries_from(backtest["strategy"], backtest["data"])
+
+
 def _entries_from(strategy, data: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """One analysis run of ``strategy`` over ``data``: indicators of every pair, then entries."""
     strategy.signals.restart_run()
@@ -114,8 +122,8 @@ def _entries_from(strategy, data: dict[str, pd.DataFrame]) -> dict[str, pd.DataF
 
 
 @pytest.mark.parametrize("later_days", LATER_STARTS_DAYS)
-def test_a_run_starting_later_makes_the_same_decisions_on_every_covered_candle(backtest,
-                                                                                later_days):
+def test_a_run_starting_later_makes_the_same_decisions_on_every_covered_candle(
+        backtest, later_days, restores_the_full_run):
     """Truncation: the candles before a later start are dropped; once the later run's tracker
     window is covered, every weight, status, score and entry equals the full run's."""
     strategy = backtest["strategy"]
@@ -142,7 +150,8 @@ def test_a_run_starting_later_makes_the_same_decisions_on_every_covered_candle(b
 
 
 @pytest.mark.parametrize("end_fraction", (0.55, 0.8))
-def test_a_run_ending_earlier_made_the_same_decisions_before_its_end(backtest, end_fraction):
+def test_a_run_ending_earlier_made_the_same_decisions_before_its_end(backtest, end_fraction,
+                                                                     restores_the_full_run):
     """What ``freqtrade lookahead-analysis`` checks, with every pair (it reruns one pair only,
     which a tracker pooled over pairs cannot pass): data cut at an end gives the same weights,
     scores and entries on every candle before the cut - nothing after a candle reaches it."""

@@ -67,13 +67,17 @@ class Ledger:
         return entry
 
     def looks(self, window: str | None = None) -> Counter[str]:
-        """Looks per window (or at one window): the runs that evaluated it (a line without a
-        run id - written before runs were recorded - is a run of its own)."""
-        runs = {(e["window"], e.get("run") or f"{e['at']}#{i}")
-                for i, e in enumerate(self.entries())}
+        """Looks per window (or at one window): the runs that evaluated it (lines without a
+        run id - written before runs were recorded - are one run per time stamp)."""
+        runs = {(e["window"], e.get("run") or e["at"]) for e in self.entries()}
         counts = Counter(w for w, _ in runs)
         return Counter({window: counts[window]}) if window else counts
 
     def designs_seen(self, window: str) -> int:
-        """How many distinct designs were evaluated on ``window``."""
-        return len({e["design"] for e in self.entries() if e["window"] == window})
+        """How many distinct (subject, design) pairs were evaluated on ``window``."""
+        return len({(e["subject"], e["design"]) for e in self.entries()
+                    if e["window"] == window})
+
+    def subjects(self, window: str) -> int:
+        """How many subjects (the flagship, each signal) were evaluated on ``window``."""
+        return len({e["subject"] for e in self.entries() if e["window"] == window})
