@@ -422,10 +422,15 @@ def summary_lines(report: dict[str, Any], config: dict[str, Any]) -> list[str]:
                      "trades nothing: it stays flat, and the backtest above made no trade.")
     elif enabled:
         lines.append(f"The default config trades: {', '.join(enabled)}.")
-    flagship = report.get("flagship") or {}
-    oos = flagship.get("out_of_sample") or {}
-    if oos.get("dsr") is not None or oos.get("deflated_sharpe") is not None:
-        lines.append(f"Flagship walk-forward out of sample: {json.dumps(oos)[:300]}")
+    combined = (report.get("flagship") or {}).get("combined")
+    if combined:
+        lines.append(
+            f"The whole design (every signal, parameters hyperopted per fold) out of sample, "
+            f"{combined['days']} days of {' and '.join(combined['periods'])}: daily Sharpe "
+            f"{combined['sharpe']:+.2f} [{combined['sharpe_ci95'][0]:+.2f}, "
+            f"{combined['sharpe_ci95'][1]:+.2f}], deflated Sharpe "
+            f"{combined['deflated_sharpe']['dsr']:.3f} after {combined['trials']} "
+            f"configurations: {'an edge' if combined['edge'] else 'no edge'}.")
     if looks:
         lines.append("Looks per out-of-sample window: " + "; ".join(
             f"{w}: {n}" for w, n in sorted(looks.items())))
