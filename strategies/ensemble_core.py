@@ -28,7 +28,6 @@ from centaur.events import EventSink
 from centaur.pipeline import EntryProposal
 from centaur.settings import CentaurConfigError
 from centaur.settings.ensemble import EnsembleSettings
-from centaur.state import StateStore
 from strategies import ensemble
 from strategies.ensemble_rows import EnsembleRows
 from strategies.regime_fallback import trending, vol_level, with_regime
@@ -38,7 +37,6 @@ from strategies.signals import REGISTRY, SignalContext, SignalFrame, build_signa
 from strategies.tracker_ledger import TrackerLedger
 
 _RETIRED = STATUS_CODES[Status.RETIRED]
-_LIVE = 1  # live: the ledger keeps only what its window can still read
 _FRAME_FIELDS = ("direction", "confidence", "exit_long", "exit_short", "available",
                  "veto_long", "veto_short")
 CONFIDENCE_COLUMN = "signal_confidence"  # a non-ensemble strategy may provide it per row
@@ -50,14 +48,13 @@ class EnsembleSignals:
     ``parameters`` is the strategy: the signals' and thresholds' hyperopt parameters live on
     its class (``strategies.signals.parameters``)."""
 
-    def __init__(self, settings: EnsembleSettings, parameters: Any, store: StateStore,
-                 events: EventSink, timeframe: str, trading: bool):
+    def __init__(self, settings: EnsembleSettings, parameters: Any, events: EventSink,
+                 timeframe: str, trading: bool):
         self.settings = settings
         self._parameters = parameters
         self.signal_names = enabled_signals(settings)
         self.tracker_ledger = TrackerLedger(
-            self.signal_names, settings.tracker, store, events,
-            keep_groups=_LIVE if trading else None)
+            self.signal_names, settings.tracker, events, trading)
         self._timeframe = timeframe
         self._step = timedelta(seconds=timeframe_to_seconds(timeframe))
         self._step_ns = timeframe_to_seconds(timeframe) * 1_000_000_000

@@ -123,8 +123,8 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         now = datetime.now(UTC)
         step = timedelta(seconds=timeframe_to_seconds(self.timeframe))
         self._step = step
-        self.signals = EnsembleSignals(self.centaur.ensemble, self, self.centaur_state,
-                                       self.events, self.timeframe, self.trading) \
+        self.signals = EnsembleSignals(self.centaur.ensemble, self, self.events,
+                                       self.timeframe, self.trading) \
             if self.uses_ensemble else None
         self.models = ModelColumns(self.centaur.models, self.timeframe,
                                    freqai_enabled(self.config), self.events, self.trading) \

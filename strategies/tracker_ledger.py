@@ -25,7 +25,6 @@ import numpy as np
 from centaur.decision import ReasonCode
 from centaur.events import EventSink, OperatorEvent, Severity
 from centaur.settings.ensemble import TrackerSettings
-from centaur.state import StateStore
 from strategies.signal_outcomes import FIELDS, Outcomes
 from strategies.signal_tracker import (
     HOUR_NS,
@@ -47,16 +46,26 @@ _PROBATION_CODE = STATUS_CODES[Status.PROBATION]
 _CODE_STATUS = {code: status for status, code in STATUS_CODES.items()}
 
 
+def _first_addition_ns(before: Outcomes, after: Outcomes) -> int | None:
+    """The earliest ``known_at`` of an outcome in ``after`` but not in ``before``; None: none."""
+    if len(after) == len(before) and all(np.array_equal(getattr(after, f), getattr(before, f))
+                                         for f in FIELDS):
+        return None
+    known = set(zip(*(getattr(before, f).tolist() for f in FIELDS)))
+    added = [row[0] for row in zip(*(getattr(after, f).tolist() for f in FIELDS))
+             if row not in known]
+    return min(added) if added else None
+
+
 class TrackerLedger:
     """Outcomes in (per pair, any order, any repetition), tracker state per candle out."""
 
     def __init__(self, names: tuple[str, ...], settings: TrackerSettings,
-                 store: StateStore | None = None, sink: EventSink | None = None,
-                 keep_groups: int | None = None):
+                 sink: EventSink | None = None, trading: bool = False):
         self.names = names
         self.settings = settings
         self._sink = sink
-        self._trading = keep_groups is not None
+        self._trading = trading  # live: keep only the outcomes the window can still read
         self._step_ns = settings.anchor_hours * HOUR_NS
         self._span_ns = settings.window_days * 24 * HOUR_NS \
             + settings.memory_anchors * self._step_ns
@@ -79,19 +88,24 @@ class TrackerLedger:
             if self._first_ns.get(pair) != first:  # the coverage moved: every state may change
                 self._cache.clear()
             self._first_ns[pair] = first
-        merged = Outcomes.concat([self._outcomes[pair], outcomes]) if pair in self._outcomes \
-            else outcomes
+        before = self._outcomes.get(pair, Outcomes.empty())
+        merged = Outcomes.concat([before, outcomes])
         key = merged.signal.astype(np.int64) * (1 << 48) + merged.call_at_ns // 1_000_000_000
         _, unique = np.unique(key, return_index=True)
         merged = merged.where(np.sort(unique))
-        if self._trading and len(merged):  # keep what the window can still read
-            horizon = int(merged.known_at_ns.max()) - self._span_ns - self._step_ns
-            merged = merged.where(merged.known_at_ns >= horizon)
-        before = self._outcomes.get(pair)
-        if before is None or len(merged) != len(before) or not all(
-                np.array_equal(getattr(merged, f), getattr(before, f)) for f in FIELDS):
-            self._cache.clear()
+        self._forget_after(_first_addition_ns(before, merged))
+        if self._trading and len(merged):  # keep what every anchor of a live frame reads
+            oldest = int(merged.known_at_ns.max()) - 2 * self._span_ns - self._step_ns
+            merged = merged.where(merged.known_at_ns >= oldest)
         self._outcomes[pair] = merged
+
+    def _forget_after(self, known_at_ns: int | None) -> None:
+        """Drop the cached states an outcome known at ``known_at_ns`` changes: the anchors after
+        it (an anchor reads the outcomes known before it). Live, a new candle's outcomes are
+        known after today's anchor, so the day's state is computed once."""
+        if known_at_ns is not None:
+            for anchor in [a for a in self._cache if a > known_at_ns]:
+                del self._cache[anchor]
 
     def flush(self, through_ns: int) -> None:
         """Live: announce the status changes at the anchor of ``through_ns``."""

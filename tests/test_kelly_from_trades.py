@@ -28,6 +28,7 @@ from risk_protections.position_sizing import (
 )
 from risk_protections.risk_inputs import StopModel
 from risk_protections.trade_record import ClosedTrade, TagRecord, TradeRecord, tag_record
+from tests.support.accounts import FlatAccount
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 CANDLE = timedelta(minutes=5)
@@ -144,29 +145,13 @@ class Rows:
         return {"risk_sigma": self.sigma, "close": 100.0}
 
 
-class Account:
-    exchange_name = "binance"
-
-    def equity_usd(self, now):
-        return 10_000.0
-
-    def available_usd(self, default):
-        return 10_000.0
-
-    def open_exposures(self):
-        return []
-
-    def closed_profits(self, limit):
-        return []
-
-
 SIGMA_ON_TARGET = 0.03 / 288 ** 0.5  # the volatility scale is exactly 1
 
 
 def _sizer(trades: list[FtTrade], tally: SizingTally, sigma: float = SIGMA_ON_TARGET
            ) -> PositionSizer:
     risk = settings_from({}).risk
-    return PositionSizer(risk, Rows(sigma), StopModel(risk.stops), Account(),
+    return PositionSizer(risk, Rows(sigma), StopModel(risk.stops), FlatAccount(),
                          InterventionBook(StateStore()), 288,
                          TradeRecord(risk.stops.hard_stop_ratio, None, closed=lambda: trades),
                          on_sized=tally)

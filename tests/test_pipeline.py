@@ -27,6 +27,7 @@ from llm_layer.runtime import RuntimeHandle
 from llm_layer.veto_gate import LlmVetoGate
 from risk_protections.engine import RiskCollaborators, RiskEngine
 from risk_protections.risk_inputs import CandleRows
+from tests.support.accounts import FlatAccount
 
 
 CANDLE = datetime(2026, 2, 6, 12, tzinfo=UTC)
@@ -191,22 +192,6 @@ def test_a_pending_opinion_at_sizing_defers_the_entry_instead_of_full_size():
 
 # --- bug 3: the leverage step is committed on fill ------------------------------------------------
 
-class Account:
-    exchange_name = "binance"
-
-    def equity_usd(self, now):
-        return 10_000.0
-
-    def available_usd(self, default):
-        return 10_000.0
-
-    def open_exposures(self):
-        return []
-
-    def closed_profits(self, limit):
-        return []
-
-
 class FilledTrade:
     open_rate = 70_000.0
     is_short = False
@@ -221,7 +206,7 @@ def _engine() -> RiskEngine:
     return RiskEngine(settings_from({}).risk, RiskCollaborators(
         config=config, store=store, events=EventSink(store),
         interventions=InterventionBook(store), rows=CandleRows(timedelta(minutes=5)),
-        account=Account(), order_book=lambda pair, depth: {}, candles_per_day=288))
+        account=FlatAccount(), order_book=lambda pair, depth: {}, candles_per_day=288))
 
 
 def test_a_denied_entry_does_not_ratchet_leverage_and_a_fill_commits_it():

@@ -171,3 +171,40 @@ def test_horizons_keep_their_time_span_in_another_timeframe():
     assert (bb_rsi.horizon_at(300), bb_rsi.horizon_at(3600), bb_rsi.horizon_at(86_400)) == (
         12, 1, 1)
     assert REGISTRY["basis"].signal.horizon_at(3600) == 8
+
+
+def test_a_live_ledger_fed_rolling_frames_keeps_the_batch_state_and_trims_the_rest():
+    """Live: each pair offers the outcomes of its last frame (a rolling window of candles),
+    the ledger trims what no anchor of a frame reads, and states computed earlier in the day
+    stay cached - yet every state equals the batch ledger's."""
+    rng = np.random.default_rng(16)
+    data = {p: _outcomes(rng, 60, 0.04 * i, i % 3) for i, p in enumerate(["P1", "P2"])}
+    batch = TrackerLedger(NAMES, DEFAULTS)
+    live = TrackerLedger(NAMES, DEFAULTS, trading=True)
+    frame_ns = 9 * DAY_NS  # about what 2,400 start-up candles of 5m hold
+    for pair, outcomes in data.items():
+        batch.offer(pair, outcomes, START_NS)
+    for step in range(20 * 24, 60 * 24, 6):  # every 6 hours from day 20
+        now = START_NS + step * HOUR_NS
+        for pair, outcomes in data.items():
+            seen = outcomes.where((outcomes.known_at_ns <= now)
+                                  & (outcomes.call_at_ns >= now - frame_ns))
+            live.offer(pair, seen, now - frame_ns + 4 * HOUR_NS)  # first outcome it can know
+        candles = np.arange(now - frame_ns, now, HOUR_NS)
+        candles = candles[anchor_of(candles, DEFAULTS) >= live.covered_from_ns()]
+        np.testing.assert_array_equal(live.state_at(candles)[1], batch.state_at(candles)[1])
+        np.testing.assert_allclose(live.state_at(candles)[0], batch.state_at(candles)[0])
+        compared = len(candles)
+    assert compared > 6 * 24
+    horizon = 2 * DEFAULTS.span_secs() * 1_000_000_000 + DAY_NS
+    assert all(int(o.known_at_ns.min()) >= now - horizon - DAY_NS
+               for o in live._outcomes.values())
+    today = int(anchor_of(now, DEFAULTS))
+    live.state_at(np.array([now]))
+    one_day = _outcomes(rng, 1, 0.0)
+    later = one_day.where(np.arange(len(one_day)) == 0)
+    shifted = Outcomes(later.known_at_ns - START_NS + now + HOUR_NS,
+                       later.call_at_ns - START_NS + now, later.signal, later.outcome_ppm,
+                       later.cluster)
+    live.offer("P1", shifted)  # an outcome known after today's anchor
+    assert today in live._cache  # today's state is not recomputed
