@@ -22,7 +22,9 @@
 4. The ledger: every out-of-sample evaluation is appended to ``research/oos_ledger.jsonl``;
    the report prints how often each window has been looked at.
 
-Writes reports/evidence.json, reports/evidence.md and reports/evidence_*.png.
+Writes reports/evidence.json, reports/evidence.md and reports/evidence_*.png (signals'
+intervals; the flagship's out-of-sample equity). ``--recount`` re-renders the last report with
+the ledger's current look counts (no evaluation: no new look).
 """
 
 from __future__ import annotations
@@ -405,6 +407,32 @@ def plot(report: dict[str, Any], stem: Path) -> Path:
     return path
 
 
+def plot_flagship(report: dict[str, Any], stem: Path) -> Path | None:
+    """The flagship's out-of-sample equity per period (test windows joined), from 1.0."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    periods = {name: p["out_of_sample"]["daily_returns"]
+               for name, p in ((report.get("flagship") or {}).get("periods") or {}).items()
+               if "out_of_sample" in p}
+    if not periods:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, returns in periods.items():
+        ax.plot(np.cumprod(1 + np.asarray(returns)), label=f"flagship, {name}")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("out-of-sample day (the folds' test windows joined)")
+    ax.set_ylabel("equity / start")
+    ax.legend()
+    fig.tight_layout()
+    path = stem.parent / f"{stem.name}_flagship.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def summary_lines(report: dict[str, Any], config: dict[str, Any]) -> list[str]:
     """What the demo prints last: the verdict and what the default config trades."""
     verdict = report["verdict"]
@@ -476,6 +504,7 @@ def main(argv: list[str] | None = None) -> None:
         ledger = Ledger(Path(args.ledger)) if args.ledger else Ledger()
         stored.update(look_counts(ledger))
         write_report(stem, stored, markdown(stored))
+        print(f"wrote {plot(stored, stem)} and {plot_flagship(stored, stem)}")
         return
     if args.summary:
         stored = Path(args.out).with_suffix(".json")
@@ -489,7 +518,7 @@ def main(argv: list[str] | None = None) -> None:
     report = build(args)
     stem = Path(args.out)
     write_report(stem, report, markdown(report))
-    print(f"wrote {plot(report, stem)}")
+    print(f"wrote {plot(report, stem)} and {plot_flagship(report, stem)}")
     passing = report["verdict"]["passing"]
     print("signals with an out-of-sample edge:", ", ".join(passing) if passing else
           "none - the flagship stays flat")
