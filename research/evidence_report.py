@@ -34,7 +34,7 @@ import json
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from strategies.signals import REGISTRY
 
 REPORTS = PROJECT_ROOT / "reports"
 ONE_DAY_SECS = 86_400
+WF_START_AFTER_DAYS = 40  # FreqAI's 30 training days and part of its first 14-day window
 ALPHA_ONE_SIDED = 0.05
 
 
@@ -480,9 +481,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--second-timerange", default="20211001-20220331")
     parser.add_argument("--no-second", action="store_true")
     parser.add_argument("--walk-forward", action="store_true")
-    parser.add_argument("--wf-timerange", default="20250210-20260219",
-                        help="the flagship walk-forward's span (its first fold trains after "
-                             "the ranker's first 30-day window)")
+    parser.add_argument("--wf-timerange", default=None,
+                        help="the flagship walk-forward's span; default: --timerange starting "
+                             f"{WF_START_AFTER_DAYS} days later (the first fold trains once the "
+                             "ranker's first 30-day window is trained)")
     parser.add_argument("--train-days", type=float, default=60)
     parser.add_argument("--second-wf-timerange", default="20210901-20220331")
     parser.add_argument("--second-train-days", type=float, default=45)
@@ -513,6 +515,10 @@ def main(argv: list[str] | None = None) -> None:
         config = json.loads((PROJECT_ROOT / args.config).read_text())
         print("\n".join(summary_lines(json.loads(stored.read_text()), config)))
         return
+    if args.wf_timerange is None:
+        start, stop = args.timerange.split("-")
+        later = datetime.strptime(start, "%Y%m%d") + timedelta(days=WF_START_AFTER_DAYS)
+        args.wf_timerange = f"{later:%Y%m%d}-{stop}"
     if args.no_second or not (PROJECT_ROOT / args.second_config).exists():
         args.second_config = None
     report = build(args)
