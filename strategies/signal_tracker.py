@@ -32,6 +32,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from centaur.null_baseline import clustered_mean, excess_hits
 from centaur.settings.ensemble import TrackerSettings
 
 PPM = 1_000_000
@@ -58,10 +59,7 @@ def weight_for(excess: float | np.ndarray, live: bool | np.ndarray = True
 
 def excess_hit_ppm(outcome_ppm: np.ndarray, cost_ratio: float) -> np.ndarray:
     """Per call, the excess hit over the random-direction null (see the module rules)."""
-    outcome = np.asarray(outcome_ppm, dtype=np.int64)
-    cost_ppm = int(round(cost_ratio * PPM))
-    hit = (outcome > 0).astype(float)
-    return hit - 0.5 * (np.abs(outcome + cost_ppm) > cost_ppm)
+    return excess_hits(np.asarray(outcome_ppm, dtype=float) / PPM, cost_ratio)
 
 
 def quantile_z(confidence_level: float) -> float:
@@ -106,21 +104,12 @@ def window_estimates(anchors_ns: np.ndarray, known_at_ns: np.ndarray, signal: np
         for row, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
             if hi <= lo:
                 continue
-            mean, se, groups = _clustered(values[lo:hi], ids[lo:hi])
-            excess[row, s], calls[row, s], clusters[row, s] = mean, hi - lo, groups
-            lower[row, s], upper[row, s] = mean - z * se, mean + z * se
+            window = clustered_mean(values[lo:hi], ids[lo:hi])
+            excess[row, s], calls[row, s] = window.estimate, hi - lo
+            clusters[row, s] = window.clusters
+            lower[row, s] = window.estimate - z * window.standard_error
+            upper[row, s] = window.estimate + z * window.standard_error
     return WindowEstimates(np.asarray(anchors_ns), excess, lower, upper, calls, clusters)
-
-
-def _clustered(values: np.ndarray, ids: np.ndarray) -> tuple[float, float, int]:
-    mean = float(values.mean())
-    _, inverse = np.unique(ids, return_inverse=True)
-    sums = np.bincount(inverse, weights=values - mean)
-    groups = len(sums)
-    if groups < 2:
-        return mean, float("inf"), groups
-    n = len(values)
-    return mean, float(np.sqrt(np.sum(sums ** 2) * groups / (groups - 1))) / n, groups
 
 
 def statuses(estimates: WindowEstimates, covered: np.ndarray, settings: TrackerSettings
