@@ -10,7 +10,7 @@ DEMO_TIMERANGE ?= 20250101-20260219
 BENCH_TIMERANGE ?= 20250101-20250401
 
 .PHONY: setup demo demo-veto test test-fast test-slow bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
-	bench-sor report-evidence report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
+	bench-sor report-evidence report-carry report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
 	venue venues plugins
 
 ## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
@@ -26,11 +26,11 @@ setup:
 	echo "$(SETUP_HASH)" > $(STAMP); \
 	echo "setup: done in $$(( $$(date +%s) - start )) s"
 
-## demo: the main job - offline backtest of the flagship on the real data, trades exported
+## demo: the main job - the flagship (delta-neutral funding carry: short perp + long spot) backtested
+## offline on the real data; prints both legs against buy-and-hold and cash. freqtrade's own
+## tables (perp leg only) go to reports/demo-freqtrade.log.
 demo: setup
-	$(BIN)/freqtrade backtesting -c config/backtest.json --timerange $(DEMO_TIMERANGE) \
-		--export trades --breakdown month
-	@$(BIN)/python -m research.evidence_report --summary
+	$(BIN)/python -m research.carry_report --demo --timerange $(DEMO_TIMERANGE) --out reports/demo
 
 ## demo-veto: the main job with the LLM veto and breaker on, over the weeks the news file
 ## covers: record with the local model (make llm-serve), then replay the record (no model)
@@ -89,6 +89,10 @@ report-evidence: setup
 ## TIMEFRAME=5m TIMERANGE=20250101-20260219 (defaults: config/backtest.json and its data).
 REPORT_DATA_ARGS = $(if $(DATADIR),--datadir $(DATADIR)) $(if $(PAIRS),--pairs $(PAIRS)) \
 	$(if $(TIMEFRAME),--timeframe $(TIMEFRAME)) $(if $(TIMERANGE),--timerange $(TIMERANGE))
+
+## report-carry: the carry flagship's two-leg result, benchmarks and null (+ a ledger look)
+report-carry: setup
+	$(BIN)/python -m research.carry_report $(REPORT_DATA_ARGS)
 
 report-models: setup
 	$(BIN)/python -m research.models_report $(REPORT_DATA_ARGS)

@@ -91,6 +91,14 @@ class ReasonCode(StrEnum):
     VENUE_ERROR = "VENUE_ERROR"
     ORDER_RECONCILED = "ORDER_RECONCILED"
     ROUTE_REJECTED = "ROUTE_REJECTED"
+    # funding carry (short perpetual, long spot hedge)
+    CARRY_ENTRY = "CARRY_ENTRY"  # trailing funding and its forecast pay for the round trip
+    CARRY_FUNDING_FLIP = "CARRY_FUNDING_FLIP"  # trailing funding and its forecast turned negative
+    CARRY_BASIS_BLOWOUT = "CARRY_BASIS_BLOWOUT"  # the perp left the spot price: hedge broken
+    CARRY_DELEVERAGE = "CARRY_DELEVERAGE"  # the perp's margin is half-way to liquidation
+    HEDGE_FAILED = "HEDGE_FAILED"  # the spot leg could not be placed: the perp is flattened
+    HEDGE_PENDING = "HEDGE_PENDING"  # the spot leg's answer is unknown: retried with its id
+    HEDGE_UNAVAILABLE = "HEDGE_UNAVAILABLE"  # no spot market or price for the hedge: no entry
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self.risk = RiskEngine(self.centaur.risk, RiskCollaborators(
             config=self.config, store=self.centaur_state, events=self.events,
             interventions=self.interventions, rows=self.candle_rows,
-            account=Account(self.config, lambda: self.wallets,
-                                      lambda: getattr(self.dp, "_exchange", None),
-                                      self.candle_rows),
+            account=self._account(),
             order_book=lambda pair, depth: self.dp.orderbook(pair, depth),
             candles_per_day=int(timedelta(days=1) / step)))
         self.risk.start(now)
@@ -152,6 +150,11 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self._check_data_kinds()
         if self.signals is not None and not self.signals.signal_names:
             logger.warning("%s stays flat: %s", type(self).__name__, FLAT_REASON)
+
+    def _account(self) -> Account:
+        """Equity and exposure for the risk layer (the carry strategy adds its spot legs)."""
+        return Account(self.config, lambda: self.wallets,
+                       lambda: getattr(self.dp, "_exchange", None), self.candle_rows)
 
     @property
     def futures(self) -> bool:

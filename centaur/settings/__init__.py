@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from centaur.redaction import redact_tree
 from centaur.settings.base import Section
+from centaur.settings.carry import CarrySettings
 from centaur.settings.data import DataSettings
 from centaur.settings.ensemble import EnsembleSettings
 from centaur.settings.exchange import ExchangeSettings
@@ -37,6 +38,7 @@ class CentaurSettings(Section):
     ensemble: EnsembleSettings = Field(default_factory=EnsembleSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     data: DataSettings = Field(default_factory=DataSettings)
+    carry: CarrySettings = Field(default_factory=CarrySettings)
 
 
 class CentaurConfigError(OperationalException):

@@ -1,10 +1,13 @@
 """Binance's REST protocol (spot ``/api/v3`` and USDT-M ``/fapi``), as ccxt's ``binance`` speaks it.
 
 Only what freqtrade and the suite use: market metadata (the recorded exchangeInfo), klines,
-mark-price klines, funding history and premium index, depth, tickers, server time, and the
-USDT-M order and account endpoints. Shapes follow Binance's API documentation
-(https://developers.binance.com/docs/derivatives/usds-margined-futures); numbers are strings
-where Binance sends strings.
+mark-price klines, funding history and premium index, depth, tickers, server time, the
+USDT-M order and account endpoints, and the spot order, trade and account endpoints (the
+spot account is ``spot_account.SpotEngine``, separate from the USDT-M one). Shapes follow
+Binance's API documentation (https://developers.binance.com/docs/derivatives/usds-margined-futures,
+https://developers.binance.com/docs/binance-spot-api-docs/rest-api); numbers are strings where
+Binance sends strings. ``GET /_venue/spot/orders`` lists the spot orders for tests (as
+``/_venue/orders`` lists the USDT-M ones).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from aiohttp import web
 
 from dev_tools.venue.matching import OrderRequest, VenueError, VenueOrder
 from dev_tools.venue.replay import Instrument, as_float_strings, from_ms, timeframe_delta, to_ms
+from dev_tools.venue.spot_account import SpotEngine, SpotTrade
 from dev_tools.venue.state import FAULT_KEY, VenueState
 from dev_tools.venue.wire import num
 
@@ -37,7 +41,14 @@ ERROR_CODES: dict[str, tuple[int, int]] = {
     "auth": (-2015, 401),
     "rate_limit": (-1003, 429),
     "internal": (-1001, 500),
+    # spot (Binance spot "Error codes": NEW_ORDER_REJECTED carries the reason in its msg)
+    "duplicate_order": (-2010, 400),
+    "insufficient_balance": (-2010, 400),
+    "filter_failure": (-1013, 400),
 }
+
+# A spot order's answer with ``newOrderRespType=ACK`` (Binance spot "New order").
+ACK_FIELDS = ("symbol", "orderId", "orderListId", "clientOrderId", "transactTime")
 
 STATUS = {"open": "NEW", "closed": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED",
           "rejected": "REJECTED"}
@@ -88,6 +99,16 @@ class BinanceProtocol:
             ("GET", "/sapi/v1/capital/config/getall", self._private(self.currencies)),
             ("GET", "/sapi/v1/margin/allPairs", self._private(self.currencies)),
             ("GET", "/sapi/v1/margin/isolated/allPairs", self._private(self.currencies)),
+        ]
+        out += [
+            ("POST", "/api/v3/order", self._private(self.spot_create_order)),
+            ("GET", "/api/v3/order", self._private(self.spot_get_order)),
+            ("DELETE", "/api/v3/order", self._private(self.spot_cancel_order)),
+            ("GET", "/api/v3/openOrders", self._private(self.spot_open_orders)),
+            ("GET", "/api/v3/allOrders", self._private(self.spot_all_orders)),
+            ("GET", "/api/v3/myTrades", self._private(self.spot_my_trades)),
+            ("GET", "/api/v3/account", self._private(self.spot_account)),
+            ("GET", "/_venue/spot/orders", self.venue_spot_orders),
         ]
         for version in ("v2", "v3"):
             out += [
@@ -399,10 +420,109 @@ class BinanceProtocol:
                         "notional": num(position.amount * mark), "updateTime": self.state.now_ms()})
         return out
 
-    def _refresh(self, symbol: str) -> None:
-        instrument = self.state.instrument(symbol, True)
-        if instrument is not None:
-            self.state.engine.refresh(symbol, self.state.book(instrument), self.state.now_ms())
+    def _refresh(self, symbol: str, futures: bool = True) -> None:
+        instrument = self.state.instrument(symbol, futures)
+        engine = self.state.engine if futures else self.state.spot_engine
+        if instrument is not None and engine is not None:
+            engine.refresh(symbol, self.state.book(instrument), self.state.now_ms())
+
+    # --- private (spot) --------------------------------------------------------------------
+
+    @property
+    def _spot(self) -> SpotEngine:
+        if self.state.spot_engine is None:
+            raise VenueError("bad_request", "This venue has no spot account.")
+        return self.state.spot_engine
+
+    async def spot_create_order(self, request: web.Request, params: dict[str, str]
+                                ) -> web.Response:
+        instrument = self._instrument(params.get("symbol"), False)
+        order_type = params.get("type", "").lower()
+        if order_type not in ("market", "limit") or "quantity" not in params:
+            raise VenueError("bad_request", "Only MARKET and LIMIT orders by quantity are "
+                                            "supported.")
+        side, amount = params.get("side", "").lower(), float(params["quantity"])
+        order = self._spot.submit(
+            OrderRequest(symbol=instrument.symbol, side=side, order_type=order_type,
+                         amount=amount, price=float(params["price"]) if "price" in params else None,
+                         time_in_force=params.get("timeInForce", "GTC"),
+                         client_order_id=params.get("newClientOrderId")),
+            self.state.book_for_order(instrument, side, amount, request.get(FAULT_KEY)),
+            self.state.now_ms())
+        full = _spot_order(order, self._spot.trades_of(order.request.symbol, order.order_id))
+        answer = params.get("newOrderRespType", "FULL")  # ACK, RESULT (no fills) or FULL
+        if answer == "ACK":
+            return web.json_response({k: full[k] for k in ACK_FIELDS})
+        if answer == "RESULT":
+            full.pop("fills")
+        return web.json_response(full)
+
+    def _spot_find(self, params: dict[str, str]) -> VenueOrder:
+        symbol = self._instrument(params.get("symbol"), False).symbol
+        order_id = int(params["orderId"]) if "orderId" in params else None
+        order = self._spot.find(symbol, order_id, params.get("origClientOrderId"))
+        self._refresh(symbol, futures=False)
+        return order
+
+    async def spot_get_order(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        return web.json_response(_spot_order(self._spot_find(params)))
+
+    async def spot_cancel_order(self, request: web.Request, params: dict[str, str]
+                                ) -> web.Response:
+        try:
+            order = self._spot.cancel(self._spot_find(params), self.state.now_ms())
+        except VenueError as err:
+            raise VenueError("cancel_unknown", "Unknown order sent.") from err
+        return web.json_response({**_spot_order(order), "origClientOrderId": order.client_order_id})
+
+    async def spot_open_orders(self, request: web.Request, params: dict[str, str]
+                               ) -> web.Response:
+        symbol = params.get("symbol")
+        if symbol:
+            self._refresh(self._instrument(symbol, False).symbol, futures=False)
+        return web.json_response([_spot_order(o) for o in self._spot.open_orders(symbol)])
+
+    async def spot_all_orders(self, request: web.Request, params: dict[str, str]
+                              ) -> web.Response:
+        symbol = self._instrument(params.get("symbol"), False).symbol
+        self._refresh(symbol, futures=False)
+        return web.json_response([_spot_order(o) for o in self._spot.orders.values()
+                                  if o.request.symbol == symbol])
+
+    async def spot_my_trades(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        symbol = self._instrument(params.get("symbol"), False).symbol
+        order_id = int(params["orderId"]) if "orderId" in params else None
+        sides = {o.order_id: o.request.side for o in self._spot.orders.values()}
+        return web.json_response([
+            {**_spot_fill(t), "symbol": t.symbol, "id": t.trade_id, "orderId": t.order_id,
+             "orderListId": -1, "quoteQty": num(t.price * t.amount), "time": t.time_ms,
+             "isBuyer": sides[t.order_id] == "buy", "isMaker": t.maker, "isBestMatch": True}
+            for t in self._spot.trades_of(symbol, order_id)])
+
+    async def spot_account(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        spot = self._spot
+        rates = {"maker": f"{spot.maker_fee:.8f}", "taker": f"{spot.taker_fee:.8f}",
+                 "buyer": "0.00000000", "seller": "0.00000000"}
+        return web.json_response({
+            "makerCommission": round(spot.maker_fee * 1e4), "takerCommission":
+            round(spot.taker_fee * 1e4), "buyerCommission": 0, "sellerCommission": 0,
+            "commissionRates": rates, "canTrade": True, "canWithdraw": True, "canDeposit": True,
+            "brokered": False, "requireSelfTradePrevention": False, "preventSor": False,
+            "updateTime": self.state.now_ms(), "accountType": "SPOT", "permissions": ["SPOT"],
+            "balances": [{"asset": asset, "free": f"{spot.account.free.get(asset, 0.0):.8f}",
+                          "locked": f"{spot.account.locked.get(asset, 0.0):.8f}"}
+                         for asset in spot.account.assets()],
+        })
+
+    async def venue_spot_orders(self, request: web.Request) -> web.Response:
+        """The spot orders, for tests (the shape of ``/_venue/orders``, plus ``market``)."""
+        return web.json_response([
+            {"order_id": o.order_id, "client_order_id": o.client_order_id,
+             "symbol": o.request.symbol, "side": o.request.side, "amount": o.request.amount,
+             "filled": o.filled, "status": o.status, "type": o.request.order_type,
+             "price": o.request.price, "time_in_force": o.request.time_in_force,
+             "average": o.average, "fee": o.fee, "market": "spot"}
+            for o in self._spot.orders.values()])
 
 
 async def _params(request: web.Request) -> dict[str, str]:
@@ -434,13 +554,41 @@ def _next_settlement(data_now):
 
 
 
+def _status(order: VenueOrder) -> str:
+    if order.status == "open" and order.filled > 0:
+        return "PARTIALLY_FILLED"
+    return STATUS[order.status]
+
+
+def _spot_fill(trade: SpotTrade) -> dict[str, Any]:
+    return {"price": num(trade.price), "qty": num(trade.amount),
+            "commission": num(trade.commission), "commissionAsset": trade.commission_asset,
+            "tradeId": trade.trade_id}
+
+
+def _spot_order(order: VenueOrder, trades: list[SpotTrade] | None = None) -> dict[str, Any]:
+    """Binance spot's order: ``fills`` only in a new order's FULL answer (``trades`` given)."""
+    req = order.request
+    out = {
+        "symbol": req.symbol, "orderId": order.order_id, "orderListId": -1,
+        "clientOrderId": order.client_order_id, "price": num(req.price or 0.0),
+        "origQty": num(req.amount), "executedQty": num(order.filled),
+        "cummulativeQuoteQty": num(order.cost), "status": _status(order),
+        "timeInForce": req.time_in_force, "type": req.order_type.upper(),
+        "side": req.side.upper(), "workingTime": order.created_ms,
+        "selfTradePreventionMode": "NONE",
+    }
+    if trades is None:
+        return {**out, "stopPrice": "0", "icebergQty": "0", "time": order.created_ms,
+                "updateTime": order.updated_ms, "isWorking": order.status == "open",
+                "origQuoteOrderQty": "0"}
+    return {**out, "transactTime": order.updated_ms, "fills": [_spot_fill(t) for t in trades]}
+
+
 def _order(order: VenueOrder) -> dict[str, Any]:
     req = order.request
-    status = STATUS[order.status]
-    if order.status == "open" and order.filled > 0:
-        status = "PARTIALLY_FILLED"
     return {
-        "orderId": order.order_id, "symbol": req.symbol, "status": status,
+        "orderId": order.order_id, "symbol": req.symbol, "status": _status(order),
         "clientOrderId": order.client_order_id, "price": num(req.price or 0.0),
         "avgPrice": num(order.average), "origQty": num(req.amount),
         "executedQty": num(order.filled), "cumQty": num(order.filled),

@@ -4,6 +4,8 @@ Orders fill against the venue's current book: marketable quantity walks the oppo
 (taker fee), the rest of a GTC limit order rests and fills when the replayed book crosses it
 (maker fee). One USDT-margined account per venue, positions netted per symbol. A client order
 id is unique per symbol, as on Binance; a duplicate is rejected, never filled twice.
+``spot_account.SpotEngine`` reuses the matching with a cash account (``ensure_new``,
+``min_notional_of``, ``below_min_notional``, ``_check_margin`` and ``_fill`` are its hooks).
 """
 
 from __future__ import annotations
@@ -86,13 +88,12 @@ class MatchingEngine:
     def submit(self, request: OrderRequest, book: tuple[list[Level], list[Level]],
                now_ms: int, marks: dict[str, float]) -> VenueOrder:
         client_id = request.client_order_id or f"venue-{next(self._ids)}"
-        if (request.symbol, client_id) in self._client_ids:
-            raise VenueError("duplicate_client_id", "ClientOrderId is duplicated.")
+        self.ensure_new(request.symbol, client_id)
         reference = request.price or (book[1][0].price if request.side == "buy" and book[1]
                                       else book[0][0].price if book[0] else 0.0)
-        if request.amount * reference < self.min_notional and not request.reduce_only:
-            raise VenueError("min_notional",
-                             f"Order's notional must be no smaller than {self.min_notional}")
+        if request.amount * reference < self.min_notional_of(request.symbol) \
+                and not request.reduce_only:
+            raise self.below_min_notional(request.symbol)
         self._check_margin(request, reference, marks)
         order = VenueOrder(next(self._ids), client_id, request, now_ms, now_ms)
         self.orders[order.order_id] = order
@@ -109,6 +110,18 @@ class MatchingEngine:
             order.status = "expired" if order.filled == 0 or request.order_type == "limit" \
                 else "closed"
         return order
+
+    def ensure_new(self, symbol: str, client_id: str) -> None:
+        """A client order id already used on ``symbol`` is rejected, never filled twice."""
+        if (symbol, client_id) in self._client_ids:
+            raise VenueError("duplicate_client_id", "ClientOrderId is duplicated.")
+
+    def min_notional_of(self, symbol: str) -> float:
+        return self.min_notional
+
+    def below_min_notional(self, symbol: str) -> VenueError:
+        return VenueError("min_notional",
+                          f"Order's notional must be no smaller than {self.min_notional}")
 
     def refresh(self, symbol: str, book: tuple[list[Level], list[Level]], now_ms: int) -> None:
         """Resting limit orders fill as maker when the replayed book trades through them."""

@@ -1,6 +1,8 @@
 """The local venue's state: instruments, replay clock, books, matching engine, injected faults.
 
 One state per venue; its ``protocol`` (binance, bybit, okx) picks the wire protocol served.
+The USDT-M ``engine`` and the spot ``spot_engine`` (Binance only) are separate accounts; injected
+faults match any path, spot or futures.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dev_tools.venue.books import BookShape, Level, book_at
 from dev_tools.venue.catalogue import CATALOGUES, PROTOCOL_DEFAULTS, Catalogue
 from dev_tools.venue.matching import Account, MatchingEngine
 from dev_tools.venue.recorded_books import load_book
+from dev_tools.venue.spot_account import SpotEngine
 from dev_tools.venue.replay import CandleStore, Instrument, ReplayClock, to_ms
 
 
@@ -45,6 +48,11 @@ class VenueSettings:
     taker_fee_ratio: float = 0.0004
     maker_fee_ratio: float = 0.0002
     min_notional_quote: float = 5.0
+    # The spot account (Binance protocol): starting balances per asset and the spot fee
+    # schedule (Binance spot regular tier, 0.1% / 0.1%).
+    spot_balances: tuple[tuple[str, float], ...] = (("USDT", 100_000.0),)
+    spot_taker_fee_ratio: float = 0.001
+    spot_maker_fee_ratio: float = 0.001
 
     @classmethod
     def for_protocol(cls, protocol: str, **values: Any) -> VenueSettings:
@@ -90,6 +98,7 @@ class VenueState:
     catalogue: Catalogue
     shape: BookShape
     engine: MatchingEngine
+    spot_engine: SpotEngine | None = None  # the spot cash account (Binance protocol only)
     faults: list[FaultRule] = field(default_factory=list)
     request_log: list[tuple[str, str]] = field(default_factory=list)
 
@@ -107,6 +116,10 @@ class VenueState:
                                   taker_fee=settings.taker_fee_ratio,
                                   maker_fee=settings.maker_fee_ratio,
                                   min_notional=settings.min_notional_quote),
+            spot_engine=SpotEngine.from_exchange_info(
+                catalogue.payloads["spot"], dict(settings.spot_balances),
+                settings.spot_taker_fee_ratio, settings.spot_maker_fee_ratio)
+            if "spot" in catalogue.payloads else None,
         )
 
     @property
