@@ -24,11 +24,15 @@ def check_config_files(config: dict[str, Any]) -> None:
         check_no_secrets_in_files(config)
 
 
-def check_suite_config(config: dict[str, Any]) -> None:
+def check_suite_config(config: dict[str, Any],
+                       exchange_config: dict[str, Any] | None = None) -> None:
+    """``exchange_config``: the exchange block with its credentials - freqtrade's bot removes
+    them from ``config["exchange"]`` and hands them to the exchange class separately."""
     if CONFIG_KEY not in config:
         return
     settings_from(config)  # config files were checked for secrets when they were loaded
-    check_required_secrets(config)
+    check_required_secrets(config if exchange_config is None
+                           else {**config, "exchange": exchange_config})
     disable_stale_backtest_cache(config)
 
 

@@ -170,7 +170,7 @@ def _patch_exchange_resolver(module: ModuleType) -> None:
         from centaur.startup import check_suite_config
 
         registry.announce()
-        check_suite_config(config)
+        check_suite_config(config, exchange_config)
         exchange_class = suite_exchange_class(config)
         if exchange_class is None:
             return original(config, exchange_config=exchange_config, validate=validate,

@@ -196,11 +196,14 @@ class SpotHedge:
 
 
 def spot_hedge_from_config(config: dict[str, Any], state_dir: Path, *,
-                           events: EventSink | None = None, book_depth: int = 100) -> SpotHedge:
+                           events: EventSink | None = None, book_depth: int = 100,
+                           exchange_config: dict[str, Any] | None = None) -> SpotHedge:
     """The hedge for freqtrade's ``config``: paper fills on the venue's real spot book in
-    dry-run (nothing sent), orders sent in live; legs kept in ``state_dir/hedge-legs.sqlite``."""
+    dry-run (nothing sent), orders sent in live; legs kept in ``state_dir/hedge-legs.sqlite``.
+    ``exchange_config``: the exchange block with its credentials (a running bot has removed
+    them from ``config["exchange"]``; default: that block)."""
     live = not config["dry_run"]
-    venue = spot_venue(config["exchange"], live=live)
+    venue = spot_venue(exchange_config or config["exchange"], live=live)
     client: SpotOrderClient = LiveSpotClient(venue) if live else PaperSpotClient(
         lambda symbol: venue.book(symbol, book_depth), venue.terms)
     state_dir.mkdir(parents=True, exist_ok=True)

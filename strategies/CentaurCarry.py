@@ -96,11 +96,12 @@ class CentaurCarry(PipelineStrategy):
     def bot_start(self, **kwargs) -> None:
         self.frames = CarryFrames(pd.Timedelta(self.timeframe).to_pytimedelta())
         self._now = datetime.now(UTC)
-        self.hedge = self._make_hedge()
+        self.hedge = None  # built once the events and the exchange are there
         self._hedge_failed: dict[int, HedgeResult] = {}
         self._legs_checked = False
         self._alerted: set[tuple[int, str, str, str]] = set()
         super().bot_start(**kwargs)
+        self.hedge = self._make_hedge()
         if not self.futures:
             raise CentaurConfigError(
                 "CentaurCarry holds a short perpetual against spot: trading_mode must be "
@@ -114,7 +115,17 @@ class CentaurCarry(PipelineStrategy):
             return SimulatedSpotHedge(self.frames.spot_fill_price, lambda: self._now,
                                       settings.spot_fee_ratio, settings.slippage_ratio)
         state_dir = Path(self.config.get("user_data_dir") or "user_data")
-        return spot_hedge_from_config(self.config, state_dir, events=None)
+        return spot_hedge_from_config(self.config, state_dir, events=self.events,
+                                      exchange_config=self._exchange_credentials())
+
+    def _exchange_credentials(self) -> dict[str, Any]:
+        """freqtrade's exchange block with the credentials its bot moved into the exchange
+        object (``config["exchange"]`` has them removed while trading)."""
+        api = getattr(getattr(self.dp, "_exchange", None), "_api", None)
+        block = dict(self.config["exchange"])
+        if api is not None and getattr(api, "apiKey", None):
+            block.update(key=api.apiKey, secret=api.secret)
+        return block
 
     def _account(self) -> CarryAccount:
         return CarryAccount(self.config, lambda: self.wallets,

@@ -15,6 +15,7 @@ import requests
 from freqtrade_client import FtRestClient
 
 from centaur.state import StateStore
+from dev_tools.venue.clients import ccxt_urls
 from dev_tools.venue.server import running_venue
 from dev_tools.venue.state import VenueSettings
 from tests.support.freqtrade_run import venue_ccxt_config, write_config
@@ -130,3 +131,111 @@ def test_a_hedge_that_cannot_be_placed_flattens_the_perp(venue, tmp_path_factory
         events = client._get("centaur/status")["strategy_status"]["events"]
         assert any(e["code"] in ("HEDGE_FAILED", "HEDGE_PENDING") and e["severity"] == "critical"
                    for e in events)
+
+
+# --- live: real orders on the local venue (perp on /fapi, spot hedge on /api/v3) ----------------
+
+LIVE_ENV = {**ENV, "FREQTRADE__EXCHANGE__KEY": "venue-test-key",
+            "FREQTRADE__EXCHANGE__SECRET": "venue-test-secret"}
+
+
+@contextmanager
+def live_carry_bot(directory, venue):
+    api_port = free_port()
+    config = write_config(directory, "dry-run-carry.json", {
+        "dry_run": False,
+        "db_url": f"sqlite:///{directory / 'carry-live.sqlite'}",
+        "exchange": {"ccxt_config": {"urls": ccxt_urls("binance", venue.url)}},
+        "api_server": {"listen_port": api_port},
+        "centaur": {"carry": {"amortise_days": 0.01}},
+    })
+    process = TradeProcess(config, directory / "freqtrade.log", env=LIVE_ENV)
+    client = FtRestClient(f"http://127.0.0.1:{api_port}", USER, PASSWORD, timeout=120)
+    try:
+        wait_until(lambda: client.ping() == {"status": "pong"}, 180, "the REST API", process)
+        wait_until(lambda: client.pair_candles(PAIR, "1h", limit=5).get("data"), 240,
+                   "the first analysis", process, 2)
+        yield client, process, directory
+    finally:
+        process.stop()
+
+
+def venue_orders(venue, market: str) -> list[dict]:
+    path = "/_venue/spot/orders" if market == "spot" else "/_venue/orders"
+    return requests.get(f"{venue.url}{path}", timeout=10).json()
+
+
+def test_live_both_legs_are_real_orders_on_the_venue(venue, tmp_path_factory):
+    with live_carry_bot(tmp_path_factory.mktemp("carry_live"), venue) as (client, process, _):
+        client.forceenter(PAIR, "short")
+        trade = wait_until(lambda: [t for t in as_list(client.status())
+                                    if t["pair"] == PAIR and not t.get("has_open_orders")],
+                           90, "the perp filled", process, 2)[0]
+        leg = wait_until(lambda: [h for h in carry_status(client)["hedges_open"]
+                                  if h["trade_id"] == trade["trade_id"]], 60, "the spot leg",
+                         process, 2)[0]
+        spot = [o for o in venue_orders(venue, "spot") if o["symbol"] == "BTCUSDT"]
+        assert len(spot) == 1 and spot[0]["side"] == "buy" and spot[0]["status"] == "closed"
+        assert spot[0]["client_order_id"] == leg["client_order_id"]
+        assert spot[0]["filled"] == pytest.approx(trade["amount"], rel=1e-6)
+        client.forceexit(trade["trade_id"])
+        wait_until(lambda: not carry_status(client)["hedges_open"], 90, "the spot close",
+                   process, 2)
+        spot = [o for o in venue_orders(venue, "spot") if o["symbol"] == "BTCUSDT"]
+        assert [o["side"] for o in spot] == ["buy", "sell"]
+        perp = [o for o in venue_orders(venue, "futures") if o["symbol"] == "BTCUSDT"]
+        assert [o["side"] for o in perp] == ["sell", "buy"]
+
+
+@pytest.fixture
+def fresh_venue():
+    with running_venue(VenueSettings(datadir=BINANCE_DATA, recordings_dir=RECORDINGS,
+                                     anchor=ANCHOR)) as running:
+        yield running
+
+
+def futures_position(venue, symbol: str) -> float:
+    position = venue.state.engine.account.positions.get(symbol)
+    return position.amount if position else 0.0
+
+
+def test_live_a_rejected_hedge_flattens_the_perp_on_the_venue(fresh_venue, tmp_path_factory):
+    venue = fresh_venue
+    with live_carry_bot(tmp_path_factory.mktemp("carry_reject"), venue) as (client, process, _):
+        set_faults(venue, [{"method": "POST", "path": "/api/v3/order", "action": "reject",
+                            "value": "insufficient_balance", "times": 10_000}])
+        client.forceenter(PAIR, "short")
+        closed = wait_until(lambda: [t for t in client.trades()["trades"] if not t["is_open"]],
+                            120, "the perp flattened", process, 2)
+        set_faults(venue, [])
+        assert closed[0]["exit_reason"] == "HEDGE_FAILED"
+        perp = [o for o in venue_orders(venue, "futures") if o["symbol"] == "BTCUSDT"]
+        assert [o["side"] for o in perp] == ["sell", "buy"]  # opened, then flattened
+        assert futures_position(venue, "BTCUSDT") == pytest.approx(0.0, abs=1e-12)
+        assert not [o for o in venue_orders(venue, "spot") if o["filled"] > 0]
+        assert not carry_status(client)["hedges_open"]
+
+
+def test_live_a_lost_hedge_answer_is_found_by_its_id_never_sent_twice(fresh_venue,
+                                                                       tmp_path_factory):
+    venue = fresh_venue
+    with live_carry_bot(tmp_path_factory.mktemp("carry_lost"), venue) as (client, process, _):
+        # the venue fills the spot buy, then drops the connection before answering
+        set_faults(venue, [{"method": "POST", "path": "/api/v3/order",
+                            "action": "drop_after_accept", "times": 1}])
+        client.forceenter(PAIR, "short")
+        trade = wait_until(lambda: [t for t in as_list(client.status())
+                                    if t["pair"] == PAIR and not t.get("has_open_orders")],
+                           90, "the perp filled", process, 2)[0]
+        leg = wait_until(lambda: [h for h in carry_status(client)["hedges_open"]
+                                  if h["trade_id"] == trade["trade_id"]], 90,
+                         "the spot leg resolved", process, 2)[0]
+        spot = venue_orders(venue, "spot")
+        assert len(spot) == 1 and spot[0]["client_order_id"] == leg["client_order_id"]
+        assert spot[0]["filled"] == pytest.approx(trade["amount"], rel=1e-6)
+        assert as_list(client.status())  # the carry stands: the perp was not flattened
+        client.forceexit(trade["trade_id"])
+        wait_until(lambda: not carry_status(client)["hedges_open"], 90, "the spot close",
+                   process, 2)
+        assert [o["side"] for o in venue_orders(venue, "spot")] == ["buy", "sell"]
+        assert futures_position(venue, "BTCUSDT") == pytest.approx(0.0, abs=1e-12)
