@@ -26,7 +26,7 @@ import pandas as pd
 from centaur.report_files import write_report
 from centaur.settings import settings_from
 from research.carry_result import carry_result, load_candles
-from research.evidence.ledger import Ledger
+from research.evidence.ledger import Ledger, fingerprint
 from research.report_options import (
     PROJECT_ROOT,
     add_data_options,
@@ -34,6 +34,7 @@ from research.report_options import (
     read_config,
     require_data,
 )
+from strategies.carry_rule import RULE_VERSION
 
 REPORTS = PROJECT_ROOT / "reports"
 CARRY_CONFIG = "config/carry.json"
@@ -63,6 +64,31 @@ def run_backtest(config: dict[str, Any], timerange: str, log_path: Path) -> pd.D
         return load_backtest_data(directory / "results")
 
 
+def window_of(options) -> str:
+    """The ledger's name for the carry's out-of-sample window."""
+    return f"{options.timerange} futures carry"
+
+
+def designs_tried(ledger: Ledger, options, config: dict[str, Any]) -> int:
+    """Carry designs looked at on this window, this one included: the deflated Sharpe's
+    number of trials."""
+    seen = {e["design"] for e in ledger.entries()
+            if e["window"] == window_of(options) and e["subject"] == SUBJECT}
+    return len(seen | {fingerprint(design_of(config))})
+
+
+def look(config: dict[str, Any], options, log_path: Path, ledger: Ledger) -> dict[str, Any]:
+    """Evaluate, deflated for every design tried on the window, and record the look."""
+    report = evaluate(config, options, log_path, trials=designs_tried(ledger, options, config))
+    legs = report["figures"]["two_legs"]
+    ledger.record(SUBJECT, window_of(options), report["design"],
+                  {k: legs[k] for k in ("sharpe", "return_ratio", "max_drawdown_ratio")})
+    report["looks"] = [{"at": e["at"], "design": e["design"], "result": e["result"]}
+                       for e in ledger.entries()
+                       if e["window"] == window_of(options) and e["subject"] == SUBJECT]
+    return report
+
+
 def evaluate(config: dict[str, Any], options, log_path: Path, trials: int = 1
              ) -> dict[str, Any]:
     """Backtest the carry over the options' data and return the two-leg report."""
@@ -85,7 +111,8 @@ def evaluate(config: dict[str, Any], options, log_path: Path, trials: int = 1
 def design_of(config: dict[str, Any]) -> dict[str, Any]:
     """What makes a carry design (the ledger's fingerprint): strategy, rule, costs."""
     settings = settings_from(config).carry
-    return {"strategy": config["strategy"], "carry": settings.model_dump(),
+    return {"strategy": config["strategy"], "rule_version": RULE_VERSION,
+            "carry": settings.model_dump(),
             "leverage": settings.leverage,
             "round_trip_cost_ratio": settings.round_trip_cost_ratio(),
             "entry_hurdle_per_settlement": settings.entry_hurdle_per_settlement()}
@@ -152,7 +179,13 @@ def verdict(report: dict[str, Any]) -> str:
     low, high = legs["sharpe_ci95"]
     misses = []
     if per_year < GOAL_RETURN_PER_YEAR:
-        misses.append(f"{per_year:+.2%}/year is below the {GOAL_RETURN_PER_YEAR:.0%} goal")
+        why = ""
+        if f.get("funding_per_year_of_notional_ratio") is not None:
+            why = (f" (funding paid {f['funding_per_year_of_notional_ratio']:.2%}/year of the "
+                   f"notional held, and a unit of capital held "
+                   f"{f['mean_notional_per_capital_ratio']:.2f} of notional on average: the "
+                   "spot leg is fully paid and the perp needs margin)")
+        misses.append(f"{per_year:+.2%}/year is below the {GOAL_RETURN_PER_YEAR:.0%} goal{why}")
     if drawdown > GOAL_MAX_DRAWDOWN:
         misses.append(f"max drawdown {drawdown:.2%} is above {GOAL_MAX_DRAWDOWN:.0%}")
     if not significant:
@@ -171,7 +204,24 @@ def markdown(report: dict[str, Any]) -> str:
             f"```\n{body}\n```\n\n"
             f"Design: `{json.dumps(report['design'], sort_keys=True)}`\n\n"
             "Method: `research/carry_result.py` (daily marking of both legs, the spot legs "
-            "priced like the backtest's simulated hedge, the random-direction null).\n")
+            "priced like the backtest's simulated hedge, the random-direction null).\n"
+            + looks_markdown(report.get("looks", [])))
+
+
+def looks_markdown(looks: list[dict[str, Any]]) -> str:
+    """Every look at this window (the ledger), so a changed design is never silent."""
+    if not looks:
+        return ""
+    rows = [f"| {e['at']} | `{e['design']}` | {e['result'].get('return_ratio')} | "
+            f"{e['result'].get('max_drawdown_ratio')} | {e['result'].get('sharpe')} | "
+            f"{e['result'].get('note', '')} |" for e in looks]
+    designs = len({e["design"] for e in looks})
+    return ("\n## Looks at this window (`research/oos_ledger.jsonl`)\n\n"
+            f"{len(looks)} look(s), {designs} design(s); the deflated Sharpe counts every "
+            "design. A design changed after a look is biased towards this window: read its "
+            "figures with that in mind.\n\n"
+            "| at | design | return | max DD | daily Sharpe | note |\n|---|---|---|---|---|---|\n"
+            + "\n".join(rows) + "\n")
 
 
 def plot(report: dict[str, Any], stem: Path) -> Path:
@@ -218,17 +268,16 @@ def main(argv: list[str] | None = None) -> None:
     options = data_options(args, config, timerange=config.get("timerange"))
     stem = Path(args.out)
     started = time.monotonic()
-    report = evaluate(config, options, stem.parent / f"{stem.name}-freqtrade.log")
+    log_path = stem.parent / f"{stem.name}-freqtrade.log"
+    ledger = Ledger(Path(args.ledger)) if args.ledger else Ledger()
+    report = evaluate(config, options, log_path, trials=designs_tried(ledger, options, config)) \
+        if args.demo else look(config, options, log_path, ledger)
     report["generated_at"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
     report["command"] = "python -m research.carry_report " + " ".join(argv or sys.argv[1:])
     print("\n".join(first_screen(report)))
     if args.demo:
         print(f"  ({time.monotonic() - started:.0f} s)")
         return
-    ledger = Ledger(Path(args.ledger)) if args.ledger else Ledger()
-    ledger.record(SUBJECT, f"{options.timerange} futures carry", report["design"],
-                  {k: report["figures"]["two_legs"][k] for k in
-                   ("sharpe", "return_ratio", "max_drawdown_ratio")})
     write_report(stem, jsonable(report), markdown(report))
     print(f"wrote {stem}.json, {stem}.md and {plot(report, stem)}")
 

@@ -56,14 +56,15 @@ def load_candles(datadir: Path, pair: str, timeframe: str = "1h") -> Candles:
             raise FileNotFoundError(
                 f"{name}: no {kind.value} {frame_timeframe} candles in {datadir}. Fix: point "
                 "--datadir at freqtrade data with the pair's spot, futures and funding files.")
-        return pd.Series(frame[column].to_numpy(dtype="float64"),
-                         index=pd.DatetimeIndex(frame["date"]).tz_convert("UTC"))
+        out = pd.Series(frame[column].to_numpy(dtype="float64"),
+                        index=pd.DatetimeIndex(frame["date"]).tz_convert("UTC"))
+        return out[~out.index.duplicated(keep="last")]
 
     spot = spot_pair(pair)
     return Candles(series(pair, CandleType.FUTURES, "close", timeframe),
                    series(spot, CandleType.SPOT, "open", timeframe),
                    series(spot, CandleType.SPOT, "close", timeframe),
-                   series(pair, CandleType.FUNDING_RATE, "open", "1h").drop_duplicates())
+                   series(pair, CandleType.FUNDING_RATE, "open", "1h"))
 
 
 class _Clock:
@@ -208,6 +209,10 @@ def carry_result(trades: pd.DataFrame, candles: dict[str, Candles], settings: Ca
             "days": int(len(days)), "days_in_market": int(in_market),
             "exit_reasons": trades["exit_reason"].value_counts().to_dict() if len(trades)
             else {},
+            "funding_per_year_of_notional_ratio": _funding_yield(trades, funding),
+            "mean_notional_per_capital_ratio": round(float(
+                _notional_days(trades).sum() / max(len(days), 1) / capital_usd), 4)
+            if len(trades) else 0.0,
             "mean_hold_days": round(float(((pd.to_datetime(trades["close_date"])
                                             - pd.to_datetime(trades["open_date"]))
                                            .dt.total_seconds() / 86400).mean()), 2)
@@ -219,6 +224,19 @@ def carry_result(trades: pd.DataFrame, candles: dict[str, Candles], settings: Ca
         if len(trades) else None,
         "curves": {"two_legs": equity, "buy_and_hold": held},
     }
+
+
+def _notional_days(trades: pd.DataFrame) -> pd.Series:
+    """Each trade's notional (perp, at entry) times the days it was held."""
+    held = (pd.to_datetime(trades["close_date"]) - pd.to_datetime(trades["open_date"])
+            ).dt.total_seconds() / 86400
+    return trades["amount"] * trades["open_rate"] * held
+
+
+def _funding_yield(trades: pd.DataFrame, funding: pd.Series) -> float | None:
+    """Funding received per year of notional held: what the carry paid while in."""
+    exposure = float(_notional_days(trades).sum()) if len(trades) else 0.0
+    return round(float(funding.sum()) / exposure * 365, 5) if exposure > 0 else None
 
 
 def _days_in_market(trades: pd.DataFrame, days: pd.DatetimeIndex) -> int:

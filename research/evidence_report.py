@@ -48,7 +48,7 @@ from centaur.settings import settings_from
 from research import carry_report
 from research.evidence import signal_evidence as se
 from research.evidence import stats
-from research.evidence.ledger import Ledger, fingerprint
+from research.evidence.ledger import Ledger
 from strategies.signals import REGISTRY
 
 REPORTS = PROJECT_ROOT / "reports"
@@ -242,24 +242,17 @@ def run_carry(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     options = carry_report.data_options(argparse.Namespace(
         datadir=args.datadir, pairs=args.carry_pairs, timeframe=None,
         timerange=args.timerange), config)
-    window = f"{options.timerange} futures carry"
-    design = carry_report.design_of(config)
-    seen = {e["design"] for e in ledger.entries()
-            if e["window"] == window and e["subject"] == carry_report.SUBJECT}
-    seen.add(fingerprint(design))
-    report = carry_report.evaluate(config, options, REPORTS / "evidence-carry-freqtrade.log",
-                                   trials=len(seen))
+    report = carry_report.look(config, options, REPORTS / "evidence-carry-freqtrade.log",
+                               ledger)
     figures = report["figures"]
     legs = figures["two_legs"]
-    ledger.record(carry_report.SUBJECT, window, design,
-                  {k: legs[k] for k in ("sharpe", "return_ratio", "max_drawdown_ratio")})
     goal = {"return_per_year": (figures["return_per_year_ratio"] or 0.0)
             >= CARRY_GOAL["return_per_year_ratio"],
             "max_drawdown": (legs["max_drawdown_ratio"] or 0.0)
             <= CARRY_GOAL["max_drawdown_ratio"],
             "deflated_sharpe": bool(legs["deflated_sharpe"]["significant_5pct"])}
     report["goal"] = {**goal, "met": all(goal.values()), "targets": CARRY_GOAL,
-                      "designs_tried_on_window": len(seen)}
+                      "designs_tried_on_window": legs["deflated_sharpe"]["trials"]}
     report["screen"] = carry_report.first_screen(report)
     report.pop("curves")
     return report

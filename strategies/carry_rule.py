@@ -11,7 +11,11 @@ funding interval). Every column reads closed candles only.
   ``entry_basis_max_ratio``;
 - exit (``exit_decision``), first match wins: the basis blew out (the hedge no longer hedges),
   the price is ``deleverage_move_ratio`` above the entry (the short's margin is half-way to
-  liquidation), or funding flipped (the exit-window mean and the forecast both below zero).
+  liquidation), or funding flipped: the exit-window mean and the forecast are both below
+  minus the hurdle. The band between +hurdle (enter) and -hurdle (exit) is the cost of a round
+  trip: holding through a short spell of slightly negative funding costs less than closing and
+  reopening both legs. (The first design exited below zero; its look at the shared year -
+  48 trades, costs 79 % of the funding received - is in the ledger and ``reports/carry.md``.)
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from centaur.settings.carry import CarrySettings
 
 INTEREST_PER_SETTLEMENT = 0.0001  # Binance's interest component, per 8 h
 PREMIUM_CLAMP = 0.0005  # Binance clamps (I - P) to +-0.05 %
+# The rule's version, part of its design in the look ledger: 1 exited below zero funding;
+# 2 exits below minus the hurdle (the cost band).
+RULE_VERSION = 2
 COLUMNS = ("carry_funding_entry", "carry_funding_exit", "carry_basis", "carry_forecast")
 
 
@@ -75,10 +82,11 @@ def exit_decision(funding_exit: float | None, forecast: float | None, basis: flo
         return Decision(False, ReasonCode.CARRY_DELEVERAGE,
                         f"price {adverse_move_ratio:+.1%} above entry "
                         f"(limit {settings.deleverage_move_ratio:.0%})")
-    if _known(funding_exit) and _known(forecast) and funding_exit < 0 and forecast < 0:
+    floor = -settings.entry_hurdle_per_settlement()
+    if _known(funding_exit) and _known(forecast) and funding_exit < floor and forecast < floor:
         return Decision(False, ReasonCode.CARRY_FUNDING_FLIP,
                         f"{settings.exit_window_hours} h mean {funding_exit:+.4%}, forecast "
-                        f"{forecast:+.4%} per settlement")
+                        f"{forecast:+.4%} per settlement, both below {floor:+.4%}")
     return Decision.allow()
 
 

@@ -60,6 +60,7 @@ def test_entry_needs_a_full_window_above_the_hurdle_and_a_near_spot_perp():
     (0.0001, 0.0001, 0.0, 0.0, None),
     (-0.0001, -0.0001, 0.0, 0.0, ReasonCode.CARRY_FUNDING_FLIP),
     (-0.0001, 0.0001, 0.0, 0.0, None),  # the forecast still pays: stay
+    (-0.00003, -0.00003, 0.0, 0.0, None),  # slightly negative: cheaper to hold than to churn
     (0.0001, 0.0001, 0.04, 0.0, ReasonCode.CARRY_BASIS_BLOWOUT),
     (0.0001, 0.0001, -0.04, 0.0, ReasonCode.CARRY_BASIS_BLOWOUT),
     (0.0001, 0.0001, 0.0, 0.21, ReasonCode.CARRY_DELEVERAGE),

@@ -8,8 +8,8 @@ Few numbers, each with a structural reason rather than a fit to the shared year:
   on each), so the trailing funding must pay that within ``amortise_days``. Entry needs the
   7-day mean settlement (21 settlements) and the forecast of the next one (Binance's formula
   on the last 8 hours of basis) above that hurdle; exit when the 3-day mean and the forecast
-  are both below zero (the carry now costs money). The gap between the two is the hysteresis
-  that keeps the strategy in for weeks and trading rarely.
+  are both below minus the hurdle (holding now costs more than a round trip would save). The
+  band between the two is the no-trade zone of the costs: in for weeks, trading rarely.
 - The perp's leverage is low (``leverage``, 2 by default: liquidation about 48 % above entry)
   and both legs are closed when the price is ``deleverage_move_ratio`` above the entry (about
   half-way to liquidation at 2x); a spike never liquidates the short while the spot gain sits
