@@ -40,6 +40,7 @@ from centaur.settings import CentaurConfigError, settings_from
 from risk_protections import entry_gates as gates
 from sor_exchange.hedge_leg import HedgeRequest, HedgeResult, spot_hedge_from_config
 from sor_exchange.hedge_simulated import SimulatedSpotHedge
+from sor_exchange.spot_candles import SpotCandlesInFuturesMixin
 from strategies.carry_account import CarryAccount
 from strategies.carry_frames import CarryFrames
 from strategies.carry_rule import carry_columns, entry_mask, exit_decision
@@ -106,6 +107,19 @@ class CentaurCarry(PipelineStrategy):
             raise CentaurConfigError(
                 "CentaurCarry holds a short perpetual against spot: trading_mode must be "
                 "'futures' (with margin_mode 'isolated'). Fix: use config/backtest.json.")
+
+    def check_host(self) -> None:
+        """Trading needs the suite's exchange class: freqtrade's own would answer the spot
+        candles with the perpetual's (``sor_exchange.spot_candles``), a basis of zero."""
+        super().check_host()
+        exchange = getattr(self.dp, "_exchange", None) if self.dp else None
+        if self.trading and exchange is not None and not isinstance(
+                exchange, SpotCandlesInFuturesMixin):
+            raise CentaurConfigError(
+                "CentaurCarry reads spot candles for the basis and the hedge, which "
+                f"freqtrade's {type(exchange).__name__} answers with the perpetual's. Fix: opt "
+                "in to the suite's exchange class (centaur.exchange.router.enabled: true, as in "
+                "config/dry-run-carry.json and config/live-carry.json).")
 
     def _make_hedge(self):
         """Backtests: legs priced from the spot candles. Dry-run and live: the venue's hedge

@@ -58,3 +58,31 @@ def test_a_flagship_without_signals_stays_flat_and_says_why(tmp_path):
     assert strategy.signals.signal_names == ()
     assert len(engine.all_bt_content["CentaurEnsemble"]["results"]) == 0
     assert strategy.centaur_status()["flat"] == FLAT_REASON
+
+
+CARRY_CONFIGS = ("carry.json", "dry-run-carry.json", "live-carry.json")
+
+
+@pytest.mark.parametrize("name", CARRY_CONFIGS)
+def test_the_flagship_configs_run_the_carry_on_the_suite_exchange_class(name):
+    from centaur.settings import settings_from
+    from sor_exchange.selection import suite_exchange_class
+
+    config = load_project_config(name)
+    assert config["strategy"] == "CentaurCarry" and config["trading_mode"] == "futures"
+    settings_from(config)  # the carry block parses
+    assert suite_exchange_class(config) is not None  # spot candles from the spot market
+    assert not config["exchange"].get("key") and not config["exchange"].get("secret")
+
+
+def test_each_signal_that_did_not_pass_says_why_in_its_module():
+    import importlib
+
+    from strategies.signals import REGISTRY
+
+    passing = set(_verdict()["passing"])
+    for name, entry in REGISTRY.items():
+        if name in passing:
+            continue
+        module = importlib.import_module(entry.signal.__module__)
+        assert "Off by default" in (module.__doc__ or ""), module.__name__

@@ -2,7 +2,12 @@
 24 hours, long it below -z; the position ends when the z-score is back within +/- z_exit.
 
 The basis needs a perpetual and its spot market: on a spot pair, or without spot candles, the
-signal abstains (``perpetual_data``; the strategy says so once at start-up)."""
+signal abstains (``perpetual_data``; the strategy says so once at start-up).
+
+Off by default (``centaur.ensemble.signals: []`` in the shipped configs): out of sample (``make
+report-evidence``, 2026-12-06) at 8 h its excess hit rate over random directions was +0.2 points
+[-3.3, +3.7] and -2.3 bp per call after a 10 bp round trip.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
 """Rule: long when the close breaks above the highest high of the lookback on a volume spike,
 short below the lowest low (the vote lasts a few candles); the position ends when the close
-is back across the middle of that channel."""
+is back across the middle of that channel.
+
+Off by default (``centaur.ensemble.signals: []`` in the shipped configs): out of sample (``make
+report-evidence``, 2026-12-06) at 2 h it was worse than random directions: -4.0 points [-6.1,
+-1.9], -11.8 bp per call after a 10 bp round trip.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """Rule: long while the 1h fast EMA is above the slow one and 1h ADX says the market trends,
-short while it is below; the position ends when the EMAs cross back."""
+short while it is below; the position ends when the EMAs cross back.
+
+Off by default (``centaur.ensemble.signals: []`` in the shipped configs): out of sample (``make
+report-evidence``, 2026-12-06) at 4 h its excess over random directions was -2.8 points [-6.4,
++0.8], -5.5 bp per call after a 10 bp round trip.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
 """Rule: long the pairs the FreqAI ranker puts in its top k, short its bottom k; the position
 ends when the pair leaves the top (bottom) 2k. Abstains wherever the models layer has no
-tradeable prediction (no ``ranker_rank`` column yet, NaN, or ``ranker_tradeable`` = 0)."""
+tradeable prediction (no ``ranker_rank`` column yet, NaN, or ``ranker_tradeable`` = 0).
+
+Off by default (``centaur.ensemble.signals: []`` in the shipped configs): out of sample (``make
+report-evidence``, 2026-12-06) the FreqAI ranker's out-of-sample ranks showed no significant
+edge (make report-models).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
 """Rule: long when RSI climbs back above the oversold level, short when it drops back below
 the overbought level (the vote lasts a few candles); the position ends once RSI is past the
-middle on the profitable side."""
+middle on the profitable side.
+
+Off by default (``centaur.ensemble.signals: []`` in the shipped configs): out of sample (``make
+report-evidence``, 2026-12-06) at 1 h its excess over random directions was +1.4 points [-0.5,
++3.3], -12.6 bp per call after a 10 bp round trip.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
 """Rule: after a Bollinger squeeze (band width among the narrowest of the last day), follow
 the close that breaks out of the band (the vote lasts a few candles); the position ends when
-the close is back across the middle band."""
+the close is back across the middle band.
+
+Off by default (``centaur.ensemble.signals: []`` in the shipped configs): out of sample (``make
+report-evidence``, 2026-12-06) at 2 h it was worse than random directions: -3.6 points [-5.4,
+-1.9], -12.5 bp per call after a 10 bp round trip.
+"""
 
 from __future__ import annotations
 
