@@ -103,6 +103,8 @@ def _masked(error: Exception, secrets: tuple[str | None, ...]) -> str:
 class LiveSpotClient:
     """Spot market orders through ccxt (``VenueClient``: error translation, lookup by id)."""
 
+    sends_orders = True  # an unanswered request may still be filled: ask before resending
+
     def __init__(self, venue: VenueClient):
         self.venue = venue
 
@@ -156,6 +158,8 @@ class LiveSpotClient:
 
 class PaperSpotClient:
     """Dry-run spot orders: a market order walks the venue's current book; nothing is sent."""
+
+    sends_orders = False  # an error here never leaves an order behind
 
     def __init__(self, book: Callable[[str], VenueBook], terms: Callable[[str], VenueTerms]):
         self._book, self._terms = book, terms

@@ -22,6 +22,7 @@ once ``FILLED_RATIO`` of the amount sent has filled, else ``rejected`` (reason `
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -51,7 +52,7 @@ DUPLICATE_ID_TEXTS: dict[str, tuple[str, ...]] = {
 
 
 def hedge_client_order_id(request: HedgeRequest, venue: str = "binance") -> str:
-    return client_order_id(venue, f"carry-{request.trade_id}-{request.action}", 0)
+    return client_order_id(venue, request.parent_id, 0)
 
 
 def is_duplicate_id(error: Exception, venue: str) -> bool:
@@ -86,6 +87,12 @@ class SpotHedge:
         return {action: record.result for action in SIDES
                 if (record := self.store.get(trade_id, action)) and record.result is not None}
 
+    def unresolved(self) -> list[tuple[int, str]]:
+        """(trade id, action) of legs whose order may be on the venue without a known
+        outcome (written as an intent, or pending): ask again before anything else."""
+        return sorted({(int(key.split(":")[0]), key.split(":")[1])
+                       for key, record in self.store.items() if record.maybe_sent})
+
     def open_hedges(self) -> list[HedgeResult]:
         """Open legs that bought anything (filled, or partly: ``done`` tells) whose close leg
         is not filled: the spot the carry still holds."""
@@ -106,14 +113,14 @@ class SpotHedge:
 
     def _send(self, request: HedgeRequest, cid: str, resends: int,
               amount: float | None = None) -> HedgeResult:
-        sent_ms = self._now_ms()
         try:
             amount = self._amount(request) if amount is None else amount
         except ccxt.BaseError as err:  # markets or lot: nothing was sent
             status = "pending" if classify(err) in (Outcome.UNKNOWN, Outcome.THROTTLED) \
                 else "rejected"
-            return self._conclude(request, cid, 0.0, sent_ms, status, self.client.error_text(err),
-                                  unsent=True)
+            return self._conclude(request, cid, 0.0, self._now_ms(), status,
+                                  self.client.error_text(err), unsent=True)
+        sent_ms = self._now_ms()  # the in-flight window runs from the request itself
         self.store.put(request, LegRecord("intent", cid, amount, sent_ms, None))
         try:
             view = self.client.place_market(request.spot_symbol, request.side, amount, cid)
@@ -128,9 +135,11 @@ class SpotHedge:
             return self._resolve(request, cid, amount, sent_ms, reason, resends=0,
                                  may_arrive=False)
         outcome = classify(err)
-        if outcome is Outcome.UNKNOWN:
+        if not getattr(self.client, "sends_orders", True):  # paper: nothing left, nothing lost
+            return self._conclude(request, cid, amount, sent_ms, "rejected", reason, unsent=True)
+        if outcome is Outcome.UNKNOWN:  # a timeout, a reset, a 5xx: it may still arrive
             return self._resolve(request, cid, amount, sent_ms, reason, resends,
-                                 may_arrive=isinstance(err, ccxt.RequestTimeout))
+                                 may_arrive=True)
         status = "pending" if outcome is Outcome.THROTTLED else "rejected"  # throttled: not sent
         return self._conclude(request, cid, amount, sent_ms, status, reason, unsent=True)
 
@@ -195,11 +204,18 @@ class SpotHedge:
         return int(self.clock().timestamp() * 1000)
 
 
+def legs_file_name(config: dict[str, Any]) -> str:
+    """One legs file per trade database (dry-run and live never share one): the legs are
+    keyed by trade id, which only that database gives meaning to."""
+    database = str(config.get("db_url") or "default")
+    return f"hedge-legs-{hashlib.sha256(database.encode()).hexdigest()[:10]}.sqlite"
+
+
 def spot_hedge_from_config(config: dict[str, Any], state_dir: Path, *,
                            events: EventSink | None = None, book_depth: int = 100,
                            exchange_config: dict[str, Any] | None = None) -> SpotHedge:
     """The hedge for freqtrade's ``config``: paper fills on the venue's real spot book in
-    dry-run (nothing sent), orders sent in live; legs kept in ``state_dir/hedge-legs.sqlite``.
+    dry-run (nothing sent), orders sent in live; legs kept in ``state_dir/<legs_file_name>``.
     ``exchange_config``: the exchange block with its credentials (a running bot has removed
     them from ``config["exchange"]``; default: that block)."""
     live = not config["dry_run"]
@@ -207,5 +223,5 @@ def spot_hedge_from_config(config: dict[str, Any], state_dir: Path, *,
     client: SpotOrderClient = LiveSpotClient(venue) if live else PaperSpotClient(
         lambda symbol: venue.book(symbol, book_depth), venue.terms)
     state_dir.mkdir(parents=True, exist_ok=True)
-    store = HedgeLegStore(StateStore(str(state_dir / "hedge-legs.sqlite")))
+    store = HedgeLegStore(StateStore(str(state_dir / legs_file_name(config))))
     return SpotHedge(client, store, events=events, venue=venue.ccxt_id)

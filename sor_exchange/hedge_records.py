@@ -22,6 +22,13 @@ class HedgeRequest:
     action: str  # "open" (buy spot) | "close" (sell spot)
     base_amount: float  # the perp leg's base quantity
     reference_price: float  # the perp fill price (slippage is measured against it)
+    # What makes the trade unique beyond its id (e.g. its open time): part of the client order
+    # id, so a trade database started afresh (ids from 1 again) never meets an old order's id.
+    key: str = ""
+
+    @property
+    def parent_id(self) -> str:
+        return f"carry-{self.trade_id}{'-' + self.key if self.key else ''}-{self.action}"
 
     def __post_init__(self) -> None:
         if self.action not in SIDES:
@@ -106,6 +113,10 @@ class HedgeLegStore:
     def get(self, trade_id: int, action: str) -> LegRecord | None:
         value = self._store.get(self.NAMESPACE, f"{trade_id}:{action}")
         return _record(value) if value else None
+
+    def items(self) -> dict[str, LegRecord]:
+        """Legs by their key, ``"<trade id>:<action>"``."""
+        return {key: _record(value) for key, value in self._store.items(self.NAMESPACE).items()}
 
     def all(self) -> list[LegRecord]:
         return [_record(value) for value in self._store.items(self.NAMESPACE).values()]

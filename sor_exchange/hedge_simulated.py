@@ -33,7 +33,7 @@ class SimulatedSpotHedge:
         recorded = self._legs.get(request.trade_id, {}).get(request.action)
         if recorded is not None and recorded.done:
             return recorded
-        client_id = client_order_id("binance", f"carry-{request.trade_id}-{request.action}", 0)
+        client_id = client_order_id("binance", request.parent_id, 0)
         now = self._clock()
         price = self._fill_price(request.perp_pair, now)
         if price is None:
@@ -50,6 +50,9 @@ class SimulatedSpotHedge:
 
     def legs(self, trade_id: int) -> dict[str, HedgeResult]:
         return dict(self._legs.get(trade_id, {}))
+
+    def unresolved(self) -> list[tuple[int, str]]:
+        return []  # a simulated fill is known at once
 
     def open_hedges(self) -> list[HedgeResult]:
         return [legs["open"] for legs in self._legs.values()

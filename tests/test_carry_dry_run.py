@@ -69,7 +69,8 @@ def carry_status(client: FtRestClient) -> dict:
 
 def legs_on_disk(directory) -> dict[str, dict]:
     """The hedge's persisted legs by action (the state a restarted bot reads)."""
-    store = StateStore(str(directory / "user_data" / "hedge-legs.sqlite"))
+    path, = (directory / "user_data").glob("hedge-legs-*.sqlite")  # one per trade database
+    store = StateStore(str(path))
     return {value["result"]["request"]["action"]: value["result"]
             for value in store.items("hedge.legs").values()}
 

@@ -238,8 +238,11 @@ def test_a_duplicate_id_rejection_adopts_the_order_the_venue_holds(tmp_path):
 
 
 def test_a_request_the_venue_never_got_is_sent_again_with_the_same_id(tmp_path):
+    clock = Clock()
     venue = ScriptedVenue(place=[(REFUSED, ccxt.ExchangeNotAvailable("connection refused"))])
-    hedge, _ = scripted_hedge(tmp_path, venue)
+    hedge, _ = scripted_hedge(tmp_path, venue, clock)
+    assert hedge.execute(request(1, "open")).status == "pending"  # it may still arrive
+    clock.now += timedelta(seconds=11)
     result = hedge.execute(request(1, "open"))
     assert result.status == "filled" and venue.sent == [result.client_order_id]
 
