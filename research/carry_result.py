@@ -98,10 +98,16 @@ def spot_legs(trades: pd.DataFrame, candles: dict[str, Candles], settings: Carry
                                             float(trade.close_rate))) \
             if opened.done else None
         filled = closed is not None and closed.done
+        if opened.done and not filled:
+            raise ValueError(
+                f"{trade.pair}: no spot price to close the hedge leg at {trade.close_date} "
+                "(a gap in the spot candles). Fix: complete the spot data, or choose a "
+                "--timerange the spot candles cover.")
         rows.append({
             "spot_base": opened.filled_base,
             "spot_open_price": opened.average_price if opened.done else np.nan,
             "spot_close_price": closed.average_price if filled else np.nan,
+            "spot_open_fee_usd": opened.fee_quote,
             "spot_fee_usd": opened.fee_quote + (closed.fee_quote if filled else 0.0),
             "spot_pnl_usd": (opened.filled_base * (closed.average_price - opened.average_price)
                              - opened.fee_quote - closed.fee_quote) if filled else 0.0,
@@ -143,7 +149,7 @@ def two_leg_daily_equity(trades: pd.DataFrame, legs: pd.DataFrame,
             if leg["spot_base"] > 0:
                 total += leg["spot_base"] * (float(spot_day[pair][day])
                                              - float(leg["spot_open_price"]))
-                total -= float(leg["spot_fee_usd"])  # the entry fee (no exit fee yet)
+                total -= float(leg["spot_open_fee_usd"])  # the exit fee is not paid yet
         values.append(total)
     opening = pd.Series([capital_usd], index=[days[0] - pd.Timedelta(days=1)])
     return pd.concat([opening, pd.Series(values, index=days)]).rename("equity")
@@ -155,7 +161,9 @@ def _funding_received(candles: Candles, amount: float, opened: pd.Timestamp,
     settled = candles.funding[(candles.funding.index > opened) & (candles.funding.index < until)]
     if settled.empty:
         return 0.0
-    prices = candles.perp_close.reindex(settled.index, method="ffill")
+    # the price at hh:00 is the close of the candle that opened an hour before
+    prices = candles.perp_close.reindex(settled.index - pd.Timedelta(hours=1), method="ffill")
+    prices.index = settled.index
     return float((amount * prices * settled).sum())
 
 
@@ -179,8 +187,8 @@ def carry_result(trades: pd.DataFrame, candles: dict[str, Candles], settings: Ca
     """The two-leg figures, the benchmarks and the null (JSON-ready), plus the curves."""
     trades = trades.reset_index(drop=True)
     legs = spot_legs(trades, candles, settings) if len(trades) else pd.DataFrame(
-        columns=["spot_base", "spot_open_price", "spot_close_price", "spot_fee_usd",
-                 "spot_pnl_usd", "hedged"])
+        columns=["spot_base", "spot_open_price", "spot_close_price", "spot_open_fee_usd",
+                 "spot_fee_usd", "spot_pnl_usd", "hedged"])
     equity = two_leg_daily_equity(trades, legs, candles, capital_usd, start, end)
     held = buy_and_hold_equity({spot_pair(p): c.spot_close for p, c in candles.items()},
                                capital_usd, start, end)

@@ -25,22 +25,21 @@ class HedgeRecords(Protocol):
 
 
 def spot_leg_pnl_usd(legs: dict[str, HedgeResult], mark: float | None) -> float:
-    """The spot leg's result: realised when closed, marked at ``mark`` while open, after
-    fees. No fill: zero. An open leg without a mark is valued at its cost (fees only)."""
+    """The spot leg's result after fees: proceeds of what was sold plus what is still held
+    at ``mark``, less what was paid. A commission taken in the base is bought but not held
+    (``held_base``). No fill: zero. An open leg without a mark is valued at its cost."""
     opened = legs.get("open")
     if opened is None or opened.filled_base <= 0:
         return 0.0
+    paid = opened.filled_base * opened.average_price + opened.fee_quote
     closed = legs.get("close")
-    pnl = -opened.fee_quote
-    if closed is not None and closed.filled_base > 0:
-        pnl += closed.filled_base * (closed.average_price - opened.average_price) \
-            - closed.fee_quote
-        held = opened.filled_base - closed.filled_base
-    else:
-        held = opened.filled_base
-    if held > 1e-12 and mark is not None:
-        pnl += held * (mark - opened.average_price)
-    return pnl
+    sold = closed.filled_base if closed is not None else 0.0
+    proceeds = sold * closed.average_price - closed.fee_quote if closed is not None and sold \
+        else 0.0
+    held = opened.held_base - sold - (closed.fee_base if closed is not None else 0.0)
+    value = held * mark if held > 1e-12 and mark is not None else (
+        held * opened.average_price if held > 1e-12 else 0.0)
+    return proceeds + value - paid
 
 
 class CarryAccount(Account):

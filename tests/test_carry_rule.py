@@ -90,3 +90,32 @@ def test_bad_carry_settings_name_the_key():
         settings_from({"centaur": {"carry": {"leverage": 20}}})
     with pytest.raises(CentaurConfigError, match="centaur.carry.hurdle"):
         settings_from({"centaur": {"carry": {"hurdle": 1}}})
+
+
+def test_the_spot_legs_result_is_proceeds_plus_holding_less_cost():
+    from sor_exchange.hedge_leg import HedgeRequest, HedgeResult
+    from strategies.carry_account import spot_leg_pnl_usd
+
+    opened = HedgeResult(HedgeRequest(1, "BTC/USDT:USDT", "open", 1.0, 100.0), "a", "filled",
+                         1.0, 100.0, 0.1, "")
+    closed = HedgeResult(HedgeRequest(1, "BTC/USDT:USDT", "close", 1.0, 110.0), "b",
+                         "filled", 1.0, 110.0, 0.11, "")
+    assert spot_leg_pnl_usd({"open": opened}, 105.0) == pytest.approx(5.0 - 0.1)
+    assert spot_leg_pnl_usd({"open": opened, "close": closed}, None) == pytest.approx(
+        10.0 - 0.1 - 0.11)
+    assert spot_leg_pnl_usd({"open": opened}, None) == pytest.approx(-0.1)  # at cost
+    assert spot_leg_pnl_usd({}, 105.0) == 0.0
+    # Binance takes a buy's commission in the base: bought 1.0, held 0.999
+    in_base = HedgeResult(opened.request, "c", "filled", 1.0, 100.0, 0.0, "", fee_base=0.001)
+    assert spot_leg_pnl_usd({"open": in_base}, 100.0) == pytest.approx(-0.1)
+
+
+def test_the_random_direction_null_costs_the_fees_on_average():
+    from research.carry_result import random_direction_null
+
+    gross = np.array([10.0, 12.0, 8.0, 11.0] * 10)  # every trade received funding
+    costs = np.full(40, 2.0)
+    null = random_direction_null(gross, costs, 10_000.0, draws=4000)
+    assert null["null_mean_return_ratio"] == pytest.approx(-80 / 10_000, abs=0.0015)
+    assert null["actual_return_ratio"] == pytest.approx((410 - 80) / 10_000)
+    assert null["p_value"] == 0.0  # no random assignment of sides earns all of it
