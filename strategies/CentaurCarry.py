@@ -23,7 +23,7 @@ and reported by ``make report-evidence`` (``research.carry_result``).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +33,16 @@ from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 
 from centaur.decision import ReasonCode
-from centaur.events import OperatorEvent, Severity
 from centaur.market_data import funding_informative
 from centaur.pipeline import EntryPipeline, EntryRequest
 from centaur.settings import CentaurConfigError, settings_from
 from risk_protections import entry_gates as gates
-from sor_exchange.hedge_leg import HedgeRequest, HedgeResult, spot_hedge_from_config
+from sor_exchange.hedge_leg import spot_hedge_from_config
 from sor_exchange.hedge_simulated import SimulatedSpotHedge
 from sor_exchange.spot_candles import SpotCandlesInFuturesMixin
 from strategies.carry_account import CarryAccount
 from strategies.carry_frames import CarryFrames
+from strategies.carry_legs import CarryLegs
 from strategies.carry_rule import carry_columns, entry_mask, exit_decision
 from strategies.carry_sizer import CarrySizer, HedgeReadyGate, VenueCapital
 from strategies.pipeline_strategy import PipelineStrategy
@@ -51,7 +51,6 @@ from strategies.signals.hourly import spot_pair
 logger = logging.getLogger(__name__)
 
 CARRY_TAG = "carry"
-PENDING_FLATTEN = timedelta(seconds=60)  # an unknown answer this old: flatten the perp
 
 
 class CentaurCarry(PipelineStrategy):
@@ -99,13 +98,11 @@ class CentaurCarry(PipelineStrategy):
         self.frames = CarryFrames(pd.Timedelta(self.timeframe).to_pytimedelta())
         self._now = datetime.now(UTC)
         self.hedge = None  # built once the events and the exchange are there
-        self._unhedged: dict[int, str] = {}  # trade id -> why its perp is flattened
-        self._pending: dict[tuple[int, str], tuple[HedgeRequest, datetime]] = {}
-        self._alerted: set[tuple[int, str, str, str]] = set()
         super().bot_start(**kwargs)
         self.hedge = self._make_hedge()
+        self.legs = CarryLegs(self.hedge, _FreqtradeTrades(), self.events, lambda: self._now)
         if self.trading:
-            self._load_unresolved_legs()
+            self.legs.load_unresolved()
         if not self.futures:
             raise CentaurConfigError(
                 "CentaurCarry holds a short perpetual against spot: trading_mode must be "
@@ -166,8 +163,7 @@ class CentaurCarry(PipelineStrategy):
         super().restart_backtest_run()
         if isinstance(self.hedge, SimulatedSpotHedge):
             self.hedge.clear()
-        self._unhedged.clear()
-        self._pending.clear()
+        self.legs.clear()
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -226,129 +222,29 @@ class CentaurCarry(PipelineStrategy):
             return self.frames.spot_mark(pair, request.now)
         return self.frames.spot_fill_price(pair, request.now)
 
-    # --- fills: the hedge follows the perp ------------------------------------------------------
+    # --- fills: the spot leg follows the perp (``strategies.carry_legs``) ----------------------
 
     def order_filled(self, pair: str, trade: Trade, order, current_time: datetime,
                      **kwargs) -> None:
-        """The hedge follows the perp's fills first (freqtrade swallows a callback's errors:
-        one here must not skip it), then the risk layer's bookkeeping."""
+        """The hedge first (its errors are caught there), then the risk layer's bookkeeping."""
         self._now = current_time
-        try:
-            if order.ft_order_side == trade.entry_side:
-                self._hedge(self._request(trade, "open", float(order.safe_filled),
-                                          float(order.safe_price)))
-            elif _closes(trade, order):
-                self._close_hedge(trade, float(order.safe_price))
-            else:  # a partial exit: the spot leg no longer matches the perp
-                self._flatten_unhedged(trade, "a partial exit of the perp: both legs close")
-        except Exception as err:  # noqa: BLE001 - the leg's outcome is unknown: resolve it
-            logger.exception("[%s] trade %s: the hedge raised", ReasonCode.HEDGE_PENDING,
-                             trade.id)
-            action = "open" if order.ft_order_side == trade.entry_side else "close"
-            self._alert(trade, action, "pending", f"the hedge raised {err!r}")
-            if action == "open":
-                self._flatten_unhedged(trade, f"the hedge raised {err!r}")
+        self.legs.on_fill(trade, order)
         super().order_filled(pair, trade, order, current_time, **kwargs)
-
-    def _request(self, trade: Trade, action: str, base_amount: float, price: float
-                 ) -> HedgeRequest:
-        opened = int(trade.open_date_utc.timestamp())
-        return HedgeRequest(int(trade.id), trade.pair, action, base_amount, price,
-                            key=str(opened))
-
-    def _hedge(self, request: HedgeRequest) -> HedgeResult:
-        """Place one leg; an open leg that is not filled flattens the perp (a pending one
-        only once its answer stays unknown past ``PENDING_FLATTEN``)."""
-        result = self.hedge.execute(request)
-        trade_id = request.trade_id
-        if result.status == "pending":
-            self._pending.setdefault((trade_id, request.action), (request, self._now))
-        else:
-            self._pending.pop((trade_id, request.action), None)
-        if not result.done:
-            self._alert_result(result)
-            if request.action == "open" and result.status != "pending":
-                self._unhedged[trade_id] = result.reason or result.status
-        return result
-
-    def _alert_result(self, result: HedgeResult) -> None:
-        request = result.request
-        trade = _trade(request.trade_id)
-        if trade is not None:
-            self._alert(trade, request.action, result.status, result.reason)
-
-    def _alert(self, trade: Trade, action: str, status: str, reason: str) -> None:
-        said = (int(trade.id), action, status, reason)
-        if said in self._alerted:  # retried every loop: one alert per state
-            return
-        self._alerted.add(said)
-        code = ReasonCode.HEDGE_PENDING if status == "pending" else ReasonCode.HEDGE_FAILED
-        self.events.emit(OperatorEvent(
-            self._now, Severity.CRITICAL, code,
-            f"spot {action} leg of trade {trade.id} {status}: {reason}; "
-            + ("the perp is flattened" if action == "open" and status != "pending"
-               else "asked again every loop"), pair=trade.pair))
-
-    def _flatten_unhedged(self, trade: Trade, reason: str) -> None:
-        self._unhedged[int(trade.id)] = reason
-
-    def _close_hedge(self, trade: Trade, price: float) -> None:
-        opened = self.hedge.legs(int(trade.id)).get("open")
-        if opened is not None and opened.filled_base > 0:
-            self._hedge(self._request(trade, "close", opened.filled_base, price))
 
     def bot_loop_start(self, current_time: datetime, **kwargs) -> None:
         self._now = current_time
         try:  # before the breakers read the two-leg equity; never instead of them
-            self._reconcile_hedges()
+            self.legs.reconcile()
         except Exception:  # noqa: BLE001 - logged critical, asked again next loop
             logger.exception("[%s] hedge reconciliation failed; again at the next loop",
                              ReasonCode.HEDGE_PENDING)
         super().bot_loop_start(current_time=current_time, **kwargs)
 
-    def _load_unresolved_legs(self) -> None:
-        """After a restart: legs written as intents or left pending are asked again first
-        (their trades may be open or closed); a stored leg naming a trade this database does
-        not hold means the legs file belongs to another database - fail closed."""
-        for trade_id, action in self.hedge.unresolved():
-            trade = _trade(trade_id)
-            if trade is None:
-                raise CentaurConfigError(
-                    f"the hedge's legs file has an unresolved {action} leg of trade {trade_id}, "
-                    "which this trade database does not hold: it belongs to another database. "
-                    "Fix: resolve that leg on the venue by hand, then move the legs file away.")
-            opened = self.hedge.legs(trade_id).get("open")
-            amount = opened.filled_base if action == "close" and opened else float(trade.amount)
-            request = self._request(trade, action, amount, float(trade.open_rate))
-            self._pending[(trade_id, action)] = (request, self._now)
-
-    def _reconcile_hedges(self) -> None:
-        """Every loop: unknown answers are asked again (same client id); an open perp
-        without a filled spot leg (and no answer pending) is flattened; a spot leg whose
-        perp is closed is unhedged and is sold now."""
-        for (trade_id, _), (request, since) in list(self._pending.items()):
-            result = self._hedge(request)
-            if result.status == "pending" and self._now - since > PENDING_FLATTEN:
-                self._unhedged.setdefault(trade_id, "the spot leg's answer is still unknown")
-        pending_opens = {trade_id for trade_id, action in self._pending if action == "open"}
-        for trade in Trade.get_trades_proxy(is_open=True):
-            trade_id = int(trade.id)
-            opened = self.hedge.legs(trade_id).get("open")
-            if (opened is None or not opened.done) and trade_id not in pending_opens \
-                    and not trade.has_open_orders:
-                self._unhedged.setdefault(trade_id, "no filled spot leg for this open perp")
-        open_ids = {int(t.id) for t in Trade.get_trades_proxy(is_open=True)}
-        for leg in self.hedge.open_hedges():
-            trade = None if leg.request.trade_id in open_ids else _trade(leg.request.trade_id)
-            if trade is not None and (leg.request.trade_id, "close") not in self._pending:
-                self._hedge(self._request(trade, "close", leg.filled_base,
-                                          float(trade.close_rate or leg.average_price)))
-
     # --- exits ------------------------------------------------------------------------------------
 
     def custom_exit(self, pair: str, trade: Trade, current_time: datetime, current_rate: float,
                     current_profit: float, **kwargs) -> str | None:
-        if int(trade.id) in self._unhedged:
+        if self.legs.must_flatten(int(trade.id)):
             return str(ReasonCode.HEDGE_FAILED)
         if self.centaur.risk.enabled:
             flatten = self.risk.state.flatten(current_time)
@@ -378,12 +274,7 @@ class CentaurCarry(PipelineStrategy):
             return status
         now = datetime.now(UTC)
         status["carry"] = {
-            "hedges_open": [{"trade_id": leg.request.trade_id, "pair": leg.request.perp_pair,
-                             "spot_base": leg.filled_base, "spot_price": leg.average_price,
-                             "client_order_id": leg.client_order_id}
-                            for leg in self.hedge.open_hedges()],
-            "hedge_failures": {str(k): v for k, v in self._unhedged.items()},
-            "hedges_pending": [f"{t}:{a}" for t, a in self._pending],
+            **self.legs.status(),
             "spot_pnl_usd": round(self.risk.account.spot_pnl_usd(now), 2),
             "equity_two_legs_usd": round(self.risk.account.equity_usd(now), 2),
         }
@@ -401,16 +292,17 @@ def _aligned(dates: pd.Series, spot: pd.DataFrame | None) -> dict[str, Any]:
             for name in ("open", "close")}
 
 
-def _trade(trade_id: int) -> Trade | None:
-    """The trade with this id, open or closed."""
-    for is_open in (True, False):
-        for trade in Trade.get_trades_proxy(is_open=is_open):
-            if int(trade.id) == trade_id:
-                return trade
-    return None
+class _FreqtradeTrades:
+    """freqtrade's trades for ``CarryLegs`` (backtests: the in-memory lists)."""
 
+    @staticmethod
+    def open():
+        return Trade.get_trades_proxy(is_open=True)
 
-def _closes(trade: Trade, order) -> bool:
-    """An exit fill that closes the trade (freqtrade's backtest calls ``order_filled``
-    before it closes the trade, live after)."""
-    return not trade.is_open or float(order.safe_filled) >= float(trade.amount) * (1 - 1e-9)
+    @staticmethod
+    def by_id(trade_id: int):
+        for is_open in (True, False):
+            for trade in Trade.get_trades_proxy(is_open=is_open):
+                if int(trade.id) == trade_id:
+                    return trade
+        return None
