@@ -242,8 +242,8 @@ def run_carry(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     options = carry_report.data_options(argparse.Namespace(
         datadir=args.datadir, pairs=args.carry_pairs, timeframe=None,
         timerange=args.timerange), config)
-    report = carry_report.look(config, options, REPORTS / "evidence-carry-freqtrade.log",
-                               ledger)
+    log_path = Path(args.out).parent / f"{Path(args.out).name}-carry-freqtrade.log"
+    report = carry_report.look(config, options, log_path, ledger)
     figures = report["figures"]
     legs = figures["two_legs"]
     goal = {"return_per_year": (figures["return_per_year_ratio"] or 0.0)

@@ -20,7 +20,8 @@ def test_the_report_scores_every_signal_against_its_null_and_records_each_look(t
     evidence_report.main([
         "--no-second", "--datadir", str(BINANCE_DATA), "--pairs", "BTC/USDT:USDT",
         "ETH/USDT:USDT", "--timeframe", "5m", "--timerange", "20250301-20250415",
-        "--oos-start", "20250401", "--ledger", str(ledger), "--out", str(out)])
+        "--oos-start", "20250401", "--carry-pairs", "BTC/USDT:USDT", "ETH/USDT:USDT",
+        "--ledger", str(ledger), "--out", str(out)])
     report = json.loads(out.with_suffix(".json").read_text())
     period = report["periods"][0]
     assert period["pairs"] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
@@ -37,8 +38,19 @@ def test_the_report_scores_every_signal_against_its_null_and_records_each_look(t
     assert verdict["tests"] == sum(len(v["horizons"]) for v in verdict["signals"].values())
     assert set(verdict["passing"]) <= set(verdict["signals"])
     looks = Ledger(ledger).entries()
-    assert {look["subject"] for look in looks} == {f"signal:{n}" for n in period["signals"]}
-    assert {look["window"] for look in looks} == {"20250401-20250415 futures 5m"}
-    assert report["looks"] == {"20250401-20250415 futures 5m": 1}
-    assert out.with_suffix(".md").read_text().startswith("# Evidence")
+    signal_looks = [look for look in looks if look["subject"] != "carry"]
+    assert {look["subject"] for look in signal_looks} == {
+        f"signal:{n}" for n in period["signals"]}
+    assert {look["window"] for look in signal_looks} == {"20250401-20250415 futures 5m"}
+    # the carry flagship: one look at its whole span, both legs, checked against its goal
+    carry = report["carry"]
+    assert [look["window"] for look in looks if look["subject"] == "carry"] == [
+        "20250301-20250415 futures carry"]
+    assert carry["data"]["pairs"] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+    assert set(carry["goal"]) >= {"return_per_year", "max_drawdown", "deflated_sharpe", "met"}
+    assert carry["figures"]["unhedged_trades"] == 0
+    assert report["looks"] == {"20250401-20250415 futures 5m": 1,
+                               "20250301-20250415 futures carry": 1}
+    text = out.with_suffix(".md").read_text()
+    assert text.startswith("# Evidence") and "delta-neutral funding carry" in text
     assert (tmp_path / "evidence_signals.png").stat().st_size > 5_000
