@@ -107,6 +107,8 @@ class BinanceProtocol:
             ("GET", "/api/v3/openOrders", self._private(self.spot_open_orders)),
             ("GET", "/api/v3/allOrders", self._private(self.spot_all_orders)),
             ("GET", "/api/v3/myTrades", self._private(self.spot_my_trades)),
+            ("GET", "/fapi/v1/userTrades", self._private(self.user_trades)),
+            ("GET", "/fapi/v1/income", self._private(self.income)),
             ("GET", "/api/v3/account", self._private(self.spot_account)),
             ("GET", "/_venue/spot/orders", self.venue_spot_orders),
         ]
@@ -488,6 +490,27 @@ class BinanceProtocol:
         self._refresh(symbol, futures=False)
         return web.json_response([_spot_order(o) for o in self._spot.orders.values()
                                   if o.request.symbol == symbol])
+
+    async def income(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        """USDT-M "Income History": the venue settles no funding (positions here live for
+        minutes), so there is none to report."""
+        return web.json_response([])
+
+    async def user_trades(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        """USDT-M "Account Trade List": one trade per filled order here (the engine keeps
+        orders' totals, not each level's fill), in Binance's shape."""
+        symbol = self._instrument(params.get("symbol"), True).symbol
+        order_id = int(params["orderId"]) if "orderId" in params else None
+        start_ms = int(params.get("startTime", 0))
+        return web.json_response([
+            {"symbol": o.request.symbol, "id": o.order_id, "orderId": o.order_id,
+             "side": o.request.side.upper(), "price": num(o.average), "qty": num(o.filled),
+             "realizedPnl": "0", "marginAsset": "USDT", "quoteQty": num(o.cost),
+             "commission": num(o.fee), "commissionAsset": "USDT", "time": o.updated_ms,
+             "positionSide": "BOTH", "buyer": o.request.side == "buy", "maker": False}
+            for o in self.state.engine.orders.values()
+            if o.request.symbol == symbol and o.filled > 0 and o.updated_ms >= start_ms
+            and order_id in (None, o.order_id)])
 
     async def spot_my_trades(self, request: web.Request, params: dict[str, str]) -> web.Response:
         symbol = self._instrument(params.get("symbol"), False).symbol
