@@ -24,6 +24,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _default_sigint() -> None:
+    """In the child: SIGINT back to its default. A shell running the tests in the background
+    without job control (``make test &``, some CI runners) starts them with SIGINT ignored,
+    the child inherits that, and Python then never turns SIGINT into the KeyboardInterrupt
+    freqtrade shuts down on: every ``stop`` would wait for its timeout and kill."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class TradeProcess:
     def __init__(self, config: Path, log_path: Path, env: dict[str, str]):
         self.log_path = log_path
@@ -31,7 +39,7 @@ class TradeProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "freqtrade", "trade", "-c", str(config)],
             cwd=PROJECT_ROOT, env=freqtrade_env(env), stdout=self._log,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.STDOUT, preexec_fn=_default_sigint,
         )
 
     def log(self) -> str:
