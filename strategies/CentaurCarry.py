@@ -106,7 +106,7 @@ class CentaurCarry(PipelineStrategy):
         if not self.futures:
             raise CentaurConfigError(
                 "CentaurCarry holds a short perpetual against spot: trading_mode must be "
-                "'futures' (with margin_mode 'isolated'). Fix: use config/backtest.json.")
+                "'futures' (with margin_mode 'isolated'). Fix: use config/carry.json.")
 
     def check_host(self) -> None:
         """Trading needs the suite's exchange class: freqtrade's own would answer the spot
