@@ -230,10 +230,6 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
             "runtime_secs": round(time.monotonic() - started)}
 
 
-CARRY_GOAL = {"return_per_year_ratio": carry_report.GOAL_RETURN_PER_YEAR,
-              "max_drawdown_ratio": carry_report.GOAL_MAX_DRAWDOWN}
-
-
 def run_carry(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
     """The carry flagship over the whole futures span (a fixed rule, nothing fitted: every day
     is out of sample until looked at), deflated for every carry design the ledger has seen on
@@ -244,15 +240,7 @@ def run_carry(args: argparse.Namespace, ledger: Ledger) -> dict[str, Any]:
         timerange=args.timerange), config)
     log_path = Path(args.out).parent / f"{Path(args.out).name}-carry-freqtrade.log"
     report = carry_report.look(config, options, log_path, ledger)
-    figures = report["figures"]
-    legs = figures["two_legs"]
-    goal = {"return_per_year": (figures["return_per_year_ratio"] or 0.0)
-            >= CARRY_GOAL["return_per_year_ratio"],
-            "max_drawdown": (legs["max_drawdown_ratio"] or 0.0)
-            <= CARRY_GOAL["max_drawdown_ratio"],
-            "deflated_sharpe": bool(legs["deflated_sharpe"]["significant_5pct"])}
-    report["goal"] = {**goal, "met": all(goal.values()), "targets": CARRY_GOAL,
-                      "designs_tried_on_window": legs["deflated_sharpe"]["trials"]}
+    report["goal"] = carry_report.goal(report)
     report["screen"] = carry_report.first_screen(report)
     report.pop("curves")
     return report

@@ -100,26 +100,36 @@ class LegRecord:
 
 
 class HedgeLegStore:
-    """Legs by (trade id, action), each change written through."""
+    """Legs by (trade id, action), each change written through. Read once from the state
+    file, then kept in memory (the bot that owns the file is its only writer): the bot loop
+    asks for the open legs every few seconds."""
 
     NAMESPACE = "hedge.legs"
 
     def __init__(self, store: StateStore):
         self._store = store
+        self._legs: dict[str, LegRecord] | None = None
+
+    def _loaded(self) -> dict[str, LegRecord]:
+        if self._legs is None:
+            self._legs = {key: _record(value)
+                          for key, value in self._store.items(self.NAMESPACE).items()}
+        return self._legs
 
     def put(self, request: HedgeRequest, record: LegRecord) -> None:
-        self._store.put(self.NAMESPACE, f"{request.trade_id}:{request.action}", asdict(record))
+        key = f"{request.trade_id}:{request.action}"
+        self._store.put(self.NAMESPACE, key, asdict(record))
+        self._loaded()[key] = record
 
     def get(self, trade_id: int, action: str) -> LegRecord | None:
-        value = self._store.get(self.NAMESPACE, f"{trade_id}:{action}")
-        return _record(value) if value else None
+        return self._loaded().get(f"{trade_id}:{action}")
 
     def items(self) -> dict[str, LegRecord]:
         """Legs by their key, ``"<trade id>:<action>"``."""
-        return {key: _record(value) for key, value in self._store.items(self.NAMESPACE).items()}
+        return dict(self._loaded())
 
     def all(self) -> list[LegRecord]:
-        return [_record(value) for value in self._store.items(self.NAMESPACE).values()]
+        return list(self._loaded().values())
 
 
 def _record(value: dict[str, Any]) -> LegRecord:

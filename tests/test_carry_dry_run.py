@@ -31,21 +31,26 @@ ENV = {
     "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "c" * 40,
     "FREQTRADE__API_SERVER__WS_TOKEN": "ws-token-for-carry",
 }
+LIVE_ENV = {**ENV, "FREQTRADE__EXCHANGE__KEY": "venue-test-key",
+            "FREQTRADE__EXCHANGE__SECRET": "venue-test-secret"}
 PAIR = "BTC/USDT:USDT"
 
 
 @contextmanager
-def carry_bot(directory, venue):
+def carry_bot(directory, venue, live: bool = False):
+    """The carry bot on the venue: dry-run (paper spot legs) or live (real orders on it)."""
     api_port = free_port()
+    urls = ccxt_urls("binance", venue.url) if live else venue_ccxt_config(venue.url)["urls"]
     config = write_config(directory, "dry-run-carry.json", {
+        "dry_run": not live,
         "db_url": f"sqlite:///{directory / 'carry.sqlite'}",
-        "exchange": {"ccxt_config": venue_ccxt_config(venue.url)},
+        "exchange": {"ccxt_config": {"urls": urls}},
         "api_server": {"listen_port": api_port},
         # no entry of its own: the forced trades below are the only ones (an unreachable
         # hurdle: a round trip paid back within 15 minutes)
         "centaur": {"carry": {"amortise_days": 0.01}},
     })
-    process = TradeProcess(config, directory / "freqtrade.log", env=ENV)
+    process = TradeProcess(config, directory / "freqtrade.log", env=LIVE_ENV if live else ENV)
     client = FtRestClient(f"http://127.0.0.1:{api_port}", USER, PASSWORD, timeout=120)
     try:
         wait_until(lambda: client.ping() == {"status": "pong"}, 180, "the REST API", process)
@@ -135,39 +140,13 @@ def test_a_hedge_that_cannot_be_placed_flattens_the_perp(venue, tmp_path_factory
 
 
 # --- live: real orders on the local venue (perp on /fapi, spot hedge on /api/v3) ----------------
-
-LIVE_ENV = {**ENV, "FREQTRADE__EXCHANGE__KEY": "venue-test-key",
-            "FREQTRADE__EXCHANGE__SECRET": "venue-test-secret"}
-
-
-@contextmanager
-def live_carry_bot(directory, venue):
-    api_port = free_port()
-    config = write_config(directory, "dry-run-carry.json", {
-        "dry_run": False,
-        "db_url": f"sqlite:///{directory / 'carry-live.sqlite'}",
-        "exchange": {"ccxt_config": {"urls": ccxt_urls("binance", venue.url)}},
-        "api_server": {"listen_port": api_port},
-        "centaur": {"carry": {"amortise_days": 0.01}},
-    })
-    process = TradeProcess(config, directory / "freqtrade.log", env=LIVE_ENV)
-    client = FtRestClient(f"http://127.0.0.1:{api_port}", USER, PASSWORD, timeout=120)
-    try:
-        wait_until(lambda: client.ping() == {"status": "pong"}, 180, "the REST API", process)
-        wait_until(lambda: client.pair_candles(PAIR, "1h", limit=5).get("data"), 240,
-                   "the first analysis", process, 2)
-        yield client, process, directory
-    finally:
-        process.stop()
-
-
 def venue_orders(venue, market: str) -> list[dict]:
     path = "/_venue/spot/orders" if market == "spot" else "/_venue/orders"
     return requests.get(f"{venue.url}{path}", timeout=10).json()
 
 
 def test_live_both_legs_are_real_orders_on_the_venue(venue, tmp_path_factory):
-    with live_carry_bot(tmp_path_factory.mktemp("carry_live"), venue) as (client, process, _):
+    with carry_bot(tmp_path_factory.mktemp("carry_live"), venue, live=True) as (client, process, _):
         client.forceenter(PAIR, "short")
         trade = wait_until(lambda: [t for t in as_list(client.status())
                                     if t["pair"] == PAIR and not t.get("has_open_orders")],
@@ -202,7 +181,7 @@ def futures_position(venue, symbol: str) -> float:
 
 def test_live_a_rejected_hedge_flattens_the_perp_on_the_venue(fresh_venue, tmp_path_factory):
     venue = fresh_venue
-    with live_carry_bot(tmp_path_factory.mktemp("carry_reject"), venue) as (client, process, _):
+    with carry_bot(tmp_path_factory.mktemp("carry_reject"), venue, live=True) as (client, process, _):
         set_faults(venue, [{"method": "POST", "path": "/api/v3/order", "action": "reject",
                             "value": "insufficient_balance", "times": 10_000}])
         client.forceenter(PAIR, "short")
@@ -220,7 +199,7 @@ def test_live_a_rejected_hedge_flattens_the_perp_on_the_venue(fresh_venue, tmp_p
 def test_live_a_lost_hedge_answer_is_found_by_its_id_never_sent_twice(fresh_venue,
                                                                        tmp_path_factory):
     venue = fresh_venue
-    with live_carry_bot(tmp_path_factory.mktemp("carry_lost"), venue) as (client, process, _):
+    with carry_bot(tmp_path_factory.mktemp("carry_lost"), venue, live=True) as (client, process, _):
         # the venue fills the spot buy, then drops the connection before answering
         set_faults(venue, [{"method": "POST", "path": "/api/v3/order",
                             "action": "drop_after_accept", "times": 1}])
