@@ -99,6 +99,22 @@ class ReasonCode(StrEnum):
     HEDGE_FAILED = "HEDGE_FAILED"  # the spot leg could not be placed: the perp is flattened
     HEDGE_PENDING = "HEDGE_PENDING"  # the spot leg's answer is unknown: retried with its id
     HEDGE_UNAVAILABLE = "HEDGE_UNAVAILABLE"  # no spot market or price for the hedge: no entry
+    # control tower
+    HUMAN_GO_PENDING = "HUMAN_GO_PENDING"  # above the size limit: waiting for an operator's GO
+    HUMAN_GO_GRANTED = "HUMAN_GO_GRANTED"  # an operator answered GO
+    HUMAN_GO_DENIED = "HUMAN_GO_DENIED"  # an operator answered NO
+    HUMAN_GO_TIMEOUT = "HUMAN_GO_TIMEOUT"  # no answer in time: no trade
+    RECONCILIATION_DRIFT = "RECONCILIATION_DRIFT"  # venue positions disagree with the trades
+    RECONCILIATION_OK = "RECONCILIATION_OK"  # venues and trades agree again
+    RECONCILIATION_FAILED = "RECONCILIATION_FAILED"  # a venue could not be asked
+    PAPER_GATE_REFUSED = "PAPER_GATE_REFUSED"  # live start without a good enough dry-run record
+    PAPER_GATE_OVERRIDE = "PAPER_GATE_OVERRIDE"  # the operator started live past the gate
+    SIZE_RAMP = "SIZE_RAMP"  # live size scaled while the ramp runs
+    HIGH_SLIPPAGE = "HIGH_SLIPPAGE"  # a venue's fill slipped beyond the alert threshold
+    VETO_HIGH_CONVICTION = "VETO_HIGH_CONVICTION"  # the LLM vetoed a high-conviction signal
+    VENUE_SAFE_MODE = "VENUE_SAFE_MODE"  # a venue answers only in safe mode (no new orders)
+    ALERT_UNDELIVERED = "ALERT_UNDELIVERED"  # an alert channel failed; kept and retried
+    WEEKLY_REPORT = "WEEKLY_REPORT"  # the weekly report was built (and sent)
 
 
 @dataclass(frozen=True)

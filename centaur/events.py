@@ -4,7 +4,9 @@ One path for every layer (drift blocks, signal retirements, kill switches, break
 venue exclusions): logged with the code first, kept in the state store (the last
 ``KEEP_EVENTS``), and forwarded to freqtrade's RPC (Telegram, webhooks, FreqUI) through the
 ``notify`` callable the strategy provides - ``dp.send_msg`` in dry-run and live, nothing in
-backtests, where freqtrade drops messages anyway.
+backtests, where freqtrade drops messages anyway. Listeners (``subscribe``) receive every event
+itself: the control tower's alert router and metrics. A listener that raises is logged and
+never stops the event or the other listeners.
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ class EventSink:
         self._store = store
         self._notify = notify
         self._sequence = len(store.items(_NAMESPACE))
+        self._listeners: list[Callable[[OperatorEvent], None]] = []
+
+    def subscribe(self, listener: Callable[[OperatorEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def replace_notify(self, notify: Callable[[str], None] | None) -> None:
+        """A channel that delivers events itself (the alert router) turns the plain text
+        forwarding off, so an operator does not get each event twice."""
+        self._notify = notify
 
     def emit(self, event: OperatorEvent) -> OperatorEvent:
         logger.log(_LOG_LEVEL[event.severity], event.text())
@@ -66,6 +77,11 @@ class EventSink:
             self._store.delete(_NAMESPACE, f"{self._sequence - KEEP_EVENTS:012d}")
         if self._notify is not None:
             self._notify(event.text())
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a broken listener must not lose the event
+                logger.exception("[%s] event listener %r failed", event.code, listener)
         return event
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:

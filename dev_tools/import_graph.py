@@ -22,8 +22,9 @@ from pathlib import Path
 LAYERS: dict[str, int] = {
     "centaur": 0,
     "freqai_models": 1, "risk_protections": 1, "sor_exchange": 1, "llm_layer": 1,
-    "strategies": 2, "centaur_plugins": 2,
-    "research": 3, "bench": 3, "dev_tools": 3,
+    "control_tower": 2,
+    "strategies": 3, "centaur_plugins": 3,
+    "research": 4, "bench": 4, "dev_tools": 4,
 }
 ALLOWED: set[tuple[str, str]] = {
     ("research", "bench"), ("research", "dev_tools"),

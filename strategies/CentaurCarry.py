@@ -155,6 +155,7 @@ class CentaurCarry(PipelineStrategy):
         found.append(HedgeReadyGate(self._hedge_price))
         if self.veto is not None:
             found.append(self.veto)
+        found += self.tower.entry_gates()
         sizer = CarrySizer(self.centaur.carry, self._venue_capital,
                            lambda: len(self.dp.current_whitelist()))
         return EntryPipeline([], found, sizer, on_denial=self.denials)

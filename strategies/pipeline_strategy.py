@@ -47,6 +47,8 @@ from centaur.market_data import (
 from centaur.pipeline import SIDES, Denials, EntryPipeline, EntryProposal, EntryRequest
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.strategy_base import CentaurStrategy
+from control_tower.parts import PARTS
+from control_tower.tower import ControlTower
 from freqai_models.drift_gate import DriftGate
 from freqai_models.features_mixin import CentaurFeaturesMixin
 from freqai_models.models_stage import ModelColumns, freqai_enabled
@@ -142,6 +144,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self.veto = self._veto_gate(runtime)
         self.breaker = self._breaker_stage(runtime)
         self.denials = Denials(self.trading)
+        self.tower = ControlTower(self, PARTS)
         self.pipeline = self._build_pipeline()
         self._proposals: dict[tuple[str, datetime, str], EntryProposal] = {}
         logger.info("%s %s", type(self).__name__, self.pipeline.summary())
@@ -222,6 +225,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
             sizer = self.risk.sizer()
         if self.veto is not None:
             gates.append(self.veto)
+        gates += self.tower.entry_gates()
         return EntryPipeline(candle, gates, sizer, on_denial=self.denials)
 
     def restart_backtest_run(self) -> None:
@@ -235,6 +239,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         llm = self.__dict__.get("llm")
         if llm is not None:
             llm.close()
+        tower = self.__dict__.get("tower")
+        if tower is not None:
+            tower.stop()
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -291,6 +298,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         if self.trading:
             cutoff = _utc(current_time) - 3 * self._step
             self._proposals = {k: p for k, p in self._proposals.items() if k[1] >= cutoff}
+            self.tower.on_loop(_utc(current_time))
 
     def warm_up_tracker(self, candles: dict[str, pd.DataFrame]) -> None:
         """Live start-up: offer every pair's scored calls before the first decision flushes
@@ -387,12 +395,13 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
 
     def order_filled(self, pair: str, trade: Trade, order, current_time: datetime,
                      **kwargs) -> None:
-        if not self.centaur.risk.enabled:
-            return
-        if order.ft_order_side == trade.entry_side:
-            self.risk.on_entry_filled(pair, trade, current_time)
-        else:
-            self.risk.on_exit_filled(trade, order)
+        if self.centaur.risk.enabled:
+            if order.ft_order_side == trade.entry_side:
+                self.risk.on_entry_filled(pair, trade, current_time)
+            else:
+                self.risk.on_exit_filled(trade, order)
+        if self.trading:
+            self.tower.on_fill(trade, order, _utc(current_time))
 
     def custom_stoploss(self, pair: str, trade: Trade, current_time: datetime,
                         current_rate: float, current_profit: float, after_fill: bool,
@@ -463,6 +472,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
                             for e in self.events.recent(10)]
         if self.veto is not None:
             status["llm_veto"] = self.veto.status()
+        status["tower"] = self.tower.status(now)
         return status
 
     def _book_skew(self, pair: str) -> float | None:

@@ -24,6 +24,15 @@ from centaur.settings.llm import LlmSettings
 from centaur.settings.models import ModelsSettings
 from centaur.settings.risk import RiskSettings
 from centaur.settings.telegram import TelegramSettings
+from centaur.settings.tower import (
+    AlertsSettings,
+    HumanConfirmSettings,
+    MetricsSettings,
+    PaperGateSettings,
+    ReconciliationSettings,
+    SizeRampSettings,
+    WeeklyReportSettings,
+)
 
 CONFIG_KEY = "centaur"
 
@@ -39,6 +48,14 @@ class CentaurSettings(Section):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     carry: CarrySettings = Field(default_factory=CarrySettings)
+    # the control tower (``control_tower``)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    human_confirm: HumanConfirmSettings = Field(default_factory=HumanConfirmSettings)
+    reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
+    paper_gate: PaperGateSettings = Field(default_factory=PaperGateSettings)
+    size_ramp: SizeRampSettings = Field(default_factory=SizeRampSettings)
+    weekly_report: WeeklyReportSettings = Field(default_factory=WeeklyReportSettings)
 
 
 class CentaurConfigError(OperationalException):
