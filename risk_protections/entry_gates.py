@@ -220,6 +220,13 @@ class SizingRecord:
         """The cap that bound: the last one that cut (NONE: the size was not capped)."""
         return self.caps[-1] if self.caps else SizingCap.NONE
 
+    def to_json(self) -> dict[str, Any]:
+        """The record as the trade's decision trail shows it."""
+        return {"stake_usd": round(self.stake_usd, 2), "risk_basis": str(self.basis),
+                "risk_ratio": round(self.risk_ratio, 6), "tag_trades": self.tag_trades,
+                "caps": [str(c) for c in self.caps], "binding_cap": str(self.binding),
+                "decision": str(self.decision.reason), "detail": self.decision.detail}
+
 
 class SizingTally:
     """Sizing decisions counted by risk basis, and by the cap that bound (of those that
@@ -229,9 +236,11 @@ class SizingTally:
         self.decisions = 0
         self.basis: Counter[str] = Counter()
         self.binding: Counter[str] = Counter()
+        self.last: dict[str, SizingRecord] = {}  # per pair: what the decision trail shows
 
     def __call__(self, record: SizingRecord) -> None:
         self.decisions += 1
+        self.last[record.pair] = record
         self.basis[str(record.basis)] += 1
         if record.reached_caps:
             self.binding[str(record.binding)] += 1
@@ -240,6 +249,7 @@ class SizingTally:
         self.decisions = 0
         self.basis.clear()
         self.binding.clear()
+        self.last.clear()
 
     def as_dict(self) -> dict[str, Any]:
         return {"decisions": self.decisions, "risk_basis": dict(self.basis.most_common()),

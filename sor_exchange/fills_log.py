@@ -122,6 +122,15 @@ class FillsLog:
             rows = connection.execute(select(FILLS).order_by(FILLS.c.id))
             return [dict(r._mapping) for r in rows]
 
+    def legs_of(self, parent_order_id: str) -> list[dict[str, Any]]:
+        """The child fills of one parent order (the trade's decision trail shows them)."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(FILLS).where(
+                FILLS.c.parent_order_id == parent_order_id).order_by(FILLS.c.id))
+            return [{"venue": r.venue, "amount": r.amount, "price": r.price,
+                     "fee_quote": r.fee_quote, "slippage_bps": round(r.slippage_bps, 2),
+                     "client_order_id": r.client_order_id} for r in rows]
+
     def summary(self, *keys: str) -> list[dict[str, Any]]:
         """Volume-weighted slippage (bps), fees and notional grouped by ``keys`` columns,
         e.g. ``summary("strategy", "venue")``."""

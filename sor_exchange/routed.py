@@ -271,6 +271,13 @@ class RoutedExchangeMixin:
             self.attribute_fills()
             return result
 
+    def route_legs(self, order_id: str) -> list[dict[str, Any]]:
+        """The venues' child fills of a routed parent order (empty: not routed)."""
+        fills = getattr(self, "_sor_fills", None)
+        if fills is None or not is_composite(order_id):
+            return []
+        return fills.legs_of(order_id)
+
     def attribute_fills(self) -> int:
         """Give fills their trade id and signal tag once freqtrade has stored the trade."""
         if getattr(self, "_sor_fills", None) is None:

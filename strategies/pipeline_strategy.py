@@ -44,7 +44,14 @@ from centaur.market_data import (
     funding_informative,
     with_funding_rate,
 )
-from centaur.pipeline import SIDES, Denials, EntryPipeline, EntryProposal, EntryRequest
+from centaur.pipeline import (
+    SIDES,
+    Denials,
+    EntryPipeline,
+    EntryProposal,
+    EntryRequest,
+    Verdict,
+)
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.strategy_base import CentaurStrategy
 from control_tower.parts import PARTS
@@ -61,6 +68,7 @@ from risk_protections.engine import RiskCollaborators, RiskEngine
 from risk_protections.risk_columns import RiskRows, add_risk_columns
 from risk_protections.risk_inputs import Account, CandleRows
 from sor_exchange.selection import check_exchange_class
+from strategies.decision_trail import DecisionTrail, entry_trail
 from strategies.ensemble_core import EnsembleSignals, enabled_signals
 from strategies.fixed_risk import (
     FIXED_LEVERAGE,
@@ -145,6 +153,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         self.breaker = self._breaker_stage(runtime)
         self.denials = Denials(self.trading)
         self.tower = ControlTower(self, PARTS)
+        self.trail = DecisionTrail()
         self.pipeline = self._build_pipeline()
         self._proposals: dict[tuple[str, datetime, str], EntryProposal] = {}
         logger.info("%s %s", type(self).__name__, self.pipeline.summary())
@@ -385,13 +394,38 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
     def confirm_trade_entry(self, pair: str, order_type: str, amount: float, rate: float,
                             time_in_force: str, current_time: datetime, entry_tag: str | None,
                             side: str, **kwargs) -> bool:
-        if not self.pipeline.gates:
+        if not self.pipeline.gates and not self.trading:
             return True
         proposal = self._proposal_at(pair, side, current_time, entry_tag)
-        with self.risk.lock:
-            verdict = self.pipeline.confirm(proposal, EntryRequest(current_time, rate,
-                                                                   amount=amount))
+        verdict = Verdict(Decision.allow(), "all")
+        if self.pipeline.gates:
+            with self.risk.lock:
+                verdict = self.pipeline.confirm(proposal, EntryRequest(current_time, rate,
+                                                                       amount=amount))
+        if verdict.decision.allowed and self.trading:
+            self._note_trail(proposal, amount, rate, _utc(current_time))
         return verdict.decision.allowed
+
+    def _note_trail(self, proposal: EntryProposal, amount: float, rate: float,
+                    now: datetime) -> None:
+        """The confirmed entry's decision trail, written on the trade when it fills."""
+        sized = self.risk.sizing.last.get(proposal.pair) if self.centaur.risk.enabled else None
+        self.trail.confirmed(proposal.pair, proposal.side, entry_trail(
+            proposal, gates=[g.name for g in self.pipeline.gates],
+            weights=self._voter_weights(proposal),
+            sizing=sized.to_json() if sized is not None else None,
+            veto=self.veto.opinion(proposal) if self.veto is not None else None,
+            amount=amount, rate=rate, confirmed_at=now))
+
+    def _voter_weights(self, proposal: EntryProposal) -> dict[str, float]:
+        rows = self.signals.rows(proposal.pair) if self.signals is not None else None
+        if rows is None:
+            return {}
+        index = rows.index_at(int(pd.Timestamp(proposal.candle_time).value))
+        if index is None:
+            return {}
+        return {name: round(float(rows.weight[index, i]), 4)
+                for i, name in enumerate(rows.names) if name in proposal.voters}
 
     def order_filled(self, pair: str, trade: Trade, order, current_time: datetime,
                      **kwargs) -> None:
@@ -401,6 +435,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
             else:
                 self.risk.on_exit_filled(trade, order)
         if self.trading:
+            route_legs = getattr(self.dp._exchange, "route_legs", None) if self.dp else None
+            self.trail.on_fill(trade, order,
+                               route_legs(order.order_id) if callable(route_legs) else None)
             self.tower.on_fill(trade, order, _utc(current_time))
 
     def custom_stoploss(self, pair: str, trade: Trade, current_time: datetime,

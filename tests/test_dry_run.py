@@ -107,6 +107,25 @@ def test_the_flagship_opens_a_forced_trade_sized_by_its_risk_layer(bot):
     assert 1.0 <= trade["leverage"] <= 10.0
     mid = bot["venue"].state.mid(bot["venue"].state.futures["ETHUSDT"])
     assert trade["open_rate"] == pytest.approx(mid, rel=0.002)  # filled at the replayed book
+    # The decision trail on the trade itself (FreqUI's trade detail reads custom_data).
+    found = wait_until(lambda: _custom_data(client, trade["trade_id"], "centaur_entry"), 30,
+                       "the entry's decision trail", process)
+    trail = found[0]
+    assert trail["proposal"]["pair"] == "ETH/USDT:USDT" and trail["proposal"]["side"] == "short"
+    assert trail["proposal"]["tag"] == "force_entry"
+    assert trail["gates_passed"]  # the risk layer's gates, in order
+    assert trail["sizing"]["stake_usd"] == pytest.approx(trade["stake_amount"], rel=0.02)
+    assert trail["sizing"]["decision"] == "OK" and trail["sizing"]["risk_basis"]
+    assert trail["order"]["notional_usd"] == pytest.approx(
+        trade["amount"] * trade["open_rate"], rel=0.01)
+
+
+def _custom_data(client, trade_id: int, key: str) -> list:
+    answer = client.list_custom_data(trade_id, key)
+    if not isinstance(answer, list):
+        return []
+    return [entry["value"] for trade in answer for entry in trade["custom_data"]
+            if entry["key"] == key]
 
 
 def test_rest_api_serves_ping_plot_config_and_replayed_candles(bot):
