@@ -48,6 +48,7 @@ from risk_protections.dynamic_leverage import (
     LeverageInputs,
     LeverageState,
     rate_limited,
+    rounded_down,
     target_leverage,
 )
 from risk_protections.exchange_error_rate import error_rate_decision
@@ -300,6 +301,30 @@ class RiskEngine:
                                                  f"{', '.join(str(h.source) for h in cleared)}"))
         return cleared
 
+    def halt_entries(self, now: datetime, decision: Decision) -> bool:
+        """Halt entries under ``decision.reason`` (open positions stay: no flattening) until
+        ``decision.until`` or ``clear_halt``; the caller announces it. True: a new halt."""
+        with self.lock:
+            halt = ts.Halt(decision.reason, now, decision.until, decision.detail, False)
+            state, added = ts.with_halt(self.state, halt, now)
+            if added:
+                PairLocks.lock_pair("*", decision.until or now + _FOREVER, halt.lock_reason,
+                                    now=now)
+            self._save(state)
+            return added
+
+    def clear_halt(self, now: datetime, code: ReasonCode, by: str) -> list[ts.Halt]:
+        """End the halts of ``code`` and their locks (``by``: who ended them, for the log);
+        the caller announces it. Returns what was cleared."""
+        with self.lock:
+            cleared = [h for h in self.state.halts if h.source is code]
+            if cleared:
+                self._unlock({code}, now)
+                self._save(replace(self.state, halts=tuple(
+                    h for h in self.state.halts if h.source is not code)))
+                logger.info("[%s] halt cleared by %s", code, by)
+            return cleared
+
     def state_reset(self, now: datetime, by: str) -> list[ts.Halt]:
         """The operator's explicit fresh start after STATE_LOST / STATE_CORRUPT: the state
         halts end (with their locks); the other halts stay until /resume or their time."""
@@ -342,6 +367,7 @@ class RiskEngine:
                 intervention_ceiling=self.parts.interventions.leverage_ceiling(pair, now))
             step = rate_limited(target_leverage(inputs, settings), self.state.leverage.get(pair),
                                 now, settings)
+            step = replace(step, value=rounded_down(step.value))  # what the trade will carry
             self._pending_leverage[pair] = step
             return step.value
 

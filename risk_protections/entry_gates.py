@@ -75,7 +75,7 @@ class HaltGate(_Gate):
                         detail or ", ".join(h.lock_reason for h in halts))
 
     def at_sizing(self, proposal: EntryProposal, request: EntryRequest) -> Decision:
-        return self._decide(request, "halted")
+        return self._decide(request, None)
 
     def at_confirm(self, proposal: EntryProposal, request: EntryRequest) -> Decision:
         return self._decide(request, None)

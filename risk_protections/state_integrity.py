@@ -20,7 +20,8 @@ from risk_protections import trading_state as ts
 
 # The codes a suite halt can carry (its freqtrade lock reason starts with "[CODE]").
 HALT_CODES = (ReasonCode.DAILY_DRAWDOWN, ReasonCode.MAX_DRAWDOWN, ReasonCode.EXCHANGE_ERROR_RATE,
-              ReasonCode.KILL_SWITCH, ReasonCode.STATE_LOST, ReasonCode.STATE_CORRUPT)
+              ReasonCode.KILL_SWITCH, ReasonCode.STATE_LOST, ReasonCode.STATE_CORRUPT,
+              ReasonCode.RECONCILIATION_DRIFT, ReasonCode.RECONCILIATION_FAILED)
 FLATTENING = frozenset({ReasonCode.DAILY_DRAWDOWN, ReasonCode.KILL_SWITCH})
 OPEN_ENDED_AFTER = timedelta(days=365)  # a lock this long is "until the operator resumes"
 

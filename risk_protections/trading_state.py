@@ -28,6 +28,9 @@ class TradingState(StrEnum):
 # only the operator's explicit fresh start (/state_reset) ends.
 OPERATOR_HALTS = frozenset({ReasonCode.MAX_DRAWDOWN, ReasonCode.KILL_SWITCH})
 STATE_HALTS = frozenset({ReasonCode.STATE_LOST, ReasonCode.STATE_CORRUPT})
+# Halts that end when their condition clears (the control tower's reconciliation lifts them
+# after a clean run), not by time or the operator's plain resume.
+CONDITION_HALTS = frozenset({ReasonCode.RECONCILIATION_DRIFT, ReasonCode.RECONCILIATION_FAILED})
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,9 @@ class Halt:
     @property
     def lock_reason(self) -> str:
         """The freqtrade lock reason: stable per source, so resume can release it by reason."""
-        ending = "until the operator resumes" if self.until is None else "until the lock ends"
+        ending = ("until the condition clears" if self.source in CONDITION_HALTS
+                  else "until the operator resumes" if self.until is None
+                  else "until the lock ends")
         return f"[{self.source}] halted {ending}"
 
 

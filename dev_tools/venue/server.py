@@ -5,7 +5,8 @@ Bybit v5 (``bybit.py``) or OKX v5 (``okx.py``), picked by ``VenueSettings.protoc
 ccxt's own classes, pointed here by their ``urls``, drive ``freqtrade trade --dry-run`` and the
 order router offline, replaying real candles as if live. ``running_venues`` starts several
 venues at once, one port each. Tests inject faults through ``POST /_venue/faults`` and inspect
-orders through ``GET /_venue/orders``.
+orders through ``GET /_venue/orders``; ``GET``/``POST /_venue/positions`` read and set the
+account's holdings (a position the bot does not know, a fill the venue lost).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def create_app(state: VenueState) -> web.Application:
     app.router.add_post("/_venue/faults", _set_faults(state))
     app.router.add_get("/_venue/orders", _list_orders(state))
     app.router.add_get("/_venue/clock", _clock(state))
+    app.router.add_get("/_venue/positions", _positions(state))
+    app.router.add_post("/_venue/positions", _set_position(state))
     return app
 
 
@@ -60,10 +63,14 @@ def _faults_and_errors(state: VenueState, protocol):
             await request.read()  # the request has arrived; the venue is slow to process it
             await asyncio.sleep(float(rule.value))
         request[FAULT_KEY] = rule
+        kept = state.holdings() if rule is not None and rule.action == "lose_fill" else None
         try:
             response = await handler(request)
         except VenueError as err:
             return protocol.error_response(err.kind, str(err))
+        finally:
+            if kept is not None:  # the order filled and answered; the account never saw it
+                state.restore_holdings(kept)
         if rule is not None and rule.action == "drop_after_accept":
             # The venue accepted and processed the request; the answer is lost on the way.
             request.transport.close()
@@ -91,6 +98,30 @@ def _list_orders(state: VenueState):
              "average": o.average, "fee": o.fee}
             for o in state.engine.orders.values()
         ])
+    return handler
+
+
+def _positions(state: VenueState):
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(state.holdings_json())
+    return handler
+
+
+def _set_position(state: VenueState):
+    """``{"symbol": "ETHUSDT", "amount": -0.5[, "entry_price": p]}`` sets a USD-M position
+    (signed base; entry price default: the mid); ``{"asset": "BTC", "free": 0.1}`` a spot
+    balance. Answers the holdings after the change."""
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            if "asset" in body:
+                state.set_spot_free(str(body["asset"]), float(body["free"]))
+            else:
+                state.set_position(str(body["symbol"]), float(body["amount"]),
+                                   body.get("entry_price"))
+        except (KeyError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response(state.holdings_json())
     return handler
 
 

@@ -8,7 +8,7 @@ faults match any path, spot or futures.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from aiohttp import web
 
 from dev_tools.venue.books import BookShape, Level, book_at
 from dev_tools.venue.catalogue import CATALOGUES, PROTOCOL_DEFAULTS, Catalogue
-from dev_tools.venue.matching import Account, MatchingEngine
+from dev_tools.venue.matching import Account, MatchingEngine, Position
 from dev_tools.venue.recorded_books import load_book
 from dev_tools.venue.spot_account import SpotEngine
 from dev_tools.venue.replay import CandleStore, Instrument, ReplayClock, to_ms
@@ -73,7 +73,8 @@ class FaultRule:
     actions: ``error_500``, ``rate_limit``, ``delay`` (``value`` seconds, then answer),
     ``drop_after_accept`` (process the request, then drop the connection unanswered),
     ``reject`` (``value``: a VenueError kind), ``partial_fill`` (an order finds only
-    ``value`` times its amount of liquidity on the book).
+    ``value`` times its amount of liquidity on the book), ``lose_fill`` (the order fills and
+    is answered, but the account's positions and balances stay as they were: a lost fill).
     """
 
     method: str
@@ -183,6 +184,45 @@ class VenueState:
             if mid is not None:
                 marks[symbol] = mid
         return marks
+
+    # --- holdings: read and set by tests (``/_venue/positions``) --------------------------
+
+    def holdings(self) -> tuple[dict[str, Position], dict[str, float], dict[str, float]]:
+        """A copy of the USD-M positions and the spot free / locked balances."""
+        spot = self.spot_engine.account if self.spot_engine is not None else None
+        return ({s: replace(p) for s, p in self.engine.account.positions.items()},
+                dict(spot.free) if spot else {}, dict(spot.locked) if spot else {})
+
+    def restore_holdings(self, kept: tuple[dict[str, Position], dict[str, float],
+                                           dict[str, float]]) -> None:
+        positions, free, locked = kept
+        self.engine.account.positions.clear()
+        self.engine.account.positions.update(positions)
+        if self.spot_engine is not None:
+            self.spot_engine.account.free.clear()
+            self.spot_engine.account.free.update(free)
+            self.spot_engine.account.locked.clear()
+            self.spot_engine.account.locked.update(locked)
+
+    def set_position(self, symbol: str, amount: float, entry_price: float | None = None
+                     ) -> None:
+        instrument = self.futures.get(symbol)
+        if instrument is None:
+            raise ValueError(f"unknown USD-M symbol {symbol!r}")
+        price = float(entry_price) if entry_price is not None else self.mid(instrument) or 0.0
+        self.engine.account.positions[symbol] = Position(amount, price if amount else 0.0)
+
+    def set_spot_free(self, asset: str, free: float) -> None:
+        if self.spot_engine is None:
+            raise ValueError("this venue has no spot account")
+        self.spot_engine.account.free[asset] = free
+
+    def holdings_json(self) -> dict[str, Any]:
+        positions, free, locked = self.holdings()
+        return {"positions": {s: {"amount": p.amount, "entry_price": p.entry_price}
+                              for s, p in positions.items() if p.amount},
+                "spot": {a: {"free": free.get(a, 0.0), "locked": locked.get(a, 0.0)}
+                         for a in sorted(set(free) | set(locked))}}
 
     def take_fault(self, method: str, path: str) -> FaultRule | None:
         for rule in self.faults:
