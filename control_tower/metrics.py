@@ -95,6 +95,7 @@ def host_sources(host: TowerHost, fills: FillsLog | None) -> Sources:
         else 0.0,
         router_summary=(lambda: fills.summary("venue")) if fills is not None else None,
         error_times=HEALTH.error_times,
+        venue_calls=HEALTH.calls,
     )
 
 

@@ -265,6 +265,21 @@ def exchange_families(error_times: Iterable[datetime], now: datetime,
                     breakers.error_max_count)]
 
 
+def venue_call_families(calls: dict[tuple[str, str], Any]) -> list[Metric]:
+    """Venue API requests, failures and their summed duration per (venue, method): mean
+    latency is rate(seconds) / rate(requests), error rate rate(failures) / rate(requests)."""
+    families = []
+    for name, doc, field_name in (
+            ("centaur_venue_api_requests", "Exchange requests on the order path", "requests"),
+            ("centaur_venue_api_failures", "Exchange requests that failed", "failures"),
+            ("centaur_venue_api_seconds", "Summed duration of exchange requests", "seconds")):
+        family = CounterMetricFamily(name, doc, labels=["venue", "method"])
+        for (venue, method), stats in sorted(calls.items()):
+            family.add_metric([venue, method], float(getattr(stats, field_name)))
+        families.append(family)
+    return families
+
+
 # --- the collector -----------------------------------------------------------------------------
 
 
@@ -279,6 +294,7 @@ class Sources:
     starting_balance_usd: Callable[[], float]
     router_summary: Callable[[], Sequence[dict[str, Any]]] | None
     error_times: Callable[[], Iterable[datetime]]
+    venue_calls: Callable[[], dict[tuple[str, str], Any]] = dict
 
 
 class HostCollector(Collector):
@@ -313,6 +329,9 @@ class HostCollector(Collector):
         times = self._section("exchange", src.error_times)
         if times is not None:
             yield from exchange_families(times, now, self._breakers)
+        calls = self._section("venue_calls", src.venue_calls)
+        if calls is not None:
+            yield from venue_call_families(calls)
         yield _labelled(CounterMetricFamily, "centaur_metrics_errors",
                         "Scrape sections that failed (left out of their scrape)", "section",
                         self.errors)

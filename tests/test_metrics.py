@@ -233,6 +233,8 @@ def feed_counters(part: MetricsPart, host: FakeHost, tmp_path: Path) -> None:
                                    data={"signal": "squeeze"}))
     HEALTH.record_error(NOW, "fetch_order: TemporaryError: timeout")
     HEALTH.record_error(NOW, "create_order: ExchangeError: rejected")
+    HEALTH.record_call("binance", "create_order", 0.25, failed=True)
+    HEALTH.record_call("binance", "fetch_order", 0.05, failed=False)
     store = DecisionStore(tmp_path / "llm.sqlite", lambda: NOW)
     store.record_call(CallRecord("k", "veto", "m", "{}", None, None, None, "LLM_PROCEED",
                                  latency_ms=1200.0))
@@ -261,6 +263,18 @@ def test_events_fills_exchange_errors_and_llm_calls_are_counted_once(part, tmp_p
     assert one(s, "centaur_llm_call_latency_seconds_bucket", kind="veto", le="2.0") == 1
     assert one(s, "centaur_order_fills_total", pair=ETH, side="sell") == 1
     assert one(s, "centaur_order_filled_notional_usd_total", pair=ETH) == 200.0
+
+
+def test_venue_api_latency_and_error_rate_per_venue_and_method(part, tmp_path):
+    feed_counters(part, part.host, tmp_path)
+    s = scrape(part)
+    assert one(s, "centaur_venue_api_requests_total", venue="binance",
+               method="create_order") == 1
+    assert one(s, "centaur_venue_api_failures_total", venue="binance",
+               method="create_order") == 1
+    assert one(s, "centaur_venue_api_failures_total", venue="binance", method="fetch_order") == 0
+    assert one(s, "centaur_venue_api_seconds_total", venue="binance",
+               method="fetch_order") == pytest.approx(0.05)
 
 
 def test_a_failing_source_is_counted_and_the_others_still_answer(tmp_path, trades_db):

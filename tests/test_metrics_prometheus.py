@@ -94,6 +94,9 @@ def test_a_forced_entry_shows_per_pair_series(stack):
                     )[()] > 0
     assert set(answered(stack, "centaur_open_pnl_usd")) == {(("pair", ETH),)}
     assert {k[0][1] for k in answered(stack, "centaur_funding_rate_ratio")} == {BTC, ETH}
+    # the order path's requests (the entry's order book, its order) with their durations
+    assert answered(stack, 'sum(centaur_venue_api_requests_total{venue="binance"})')[()] >= 1
+    assert answered(stack, 'sum(centaur_venue_api_seconds_total{venue="binance"})')[()] > 0
 
 
 def test_the_kill_switch_shows_as_a_halt_with_its_reason_code(stack):
