@@ -30,6 +30,9 @@ def mount(app: FastAPI) -> None:
     from freqtrade.rpc.api_server.api_auth import http_basic_or_jwt_token
 
     app.include_router(router, prefix=PREFIX, dependencies=[Depends(http_basic_or_jwt_token)])
+    from centaur_plugins import rest_go  # human GO (imports freqtrade's API modules)
+    app.include_router(rest_go.router, prefix=PREFIX,
+                       dependencies=[Depends(http_basic_or_jwt_token)])
 
 
 class ResumeRequest(BaseModel):

@@ -8,18 +8,28 @@ the suite's commands answer only the configured chat (and authorised users), lik
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from centaur.decision import ReasonCode
 from centaur.settings import settings_from
 from centaur_plugins import operator
 from centaur_plugins.catalogue import TELEGRAM_COMMANDS
 from centaur_plugins.status import format_status, suite_status
+from control_tower.human_go import Operator
+from control_tower.human_go_book import UnknownRequest
+from control_tower.human_go_part import find_human_go
+from control_tower.human_go_telegram import CALLBACK_PATTERN, attach_telegram, parse_callback
+
+logger = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any, Any], Awaitable[None]]
 
@@ -101,4 +111,59 @@ def build_application(telegram: Any, authorized_only: Callable[[Handler], Handle
     for command in COMMANDS:
         callback = functools.partial(authorized_only(command.handler), telegram)
         app.add_handler(CommandHandler(list(command.names), callback))
+    app.add_handler(CallbackQueryHandler(_go_button(telegram, authorized_only),
+                                         pattern=CALLBACK_PATTERN))
+    attach_telegram(telegram)  # the human-GO prompts are sent through this bot
     return app
+
+
+# --- human GO buttons (control_tower.human_go_part) ------------------------------------------
+# A press goes through freqtrade's ``authorized_only`` (it reads a callback query's message
+# chat and the pressing user); a press it rejects is answered, logged and recorded as refused.
+
+
+def _go_operator(update: Any, authorised: bool) -> Operator:
+    who = _operator_name(update)
+    if not authorised:
+        who += f" in chat {getattr(getattr(update, 'effective_chat', None), 'id', '?')}"
+    return Operator(who, "telegram", authorised)
+
+
+async def _answer_go(telegram: Any, update: Any, authorised: bool) -> None:
+    query = update.callback_query
+    parsed = parse_callback(query.data)
+    bot = getattr(getattr(telegram, "_rpc", None), "_freqtrade", None)
+    part = find_human_go(getattr(bot, "strategy", None))
+    if parsed is None or part is None:
+        await query.answer("Centaur: human GO is not running")
+        return
+    request_id, go = parsed
+    answer = functools.partial(part.answer, request_id, go, _go_operator(update, authorised),
+                               datetime.now(UTC))
+    try:
+        record = await asyncio.get_running_loop().run_in_executor(None, answer)
+    except UnknownRequest:
+        await query.answer(f"Centaur: no GO request {request_id}")
+        return
+    await query.answer(f"{record.answer.upper()} " + (
+        "accepted" if record.accepted else f"refused: {record.detail}"))
+
+
+def _go_button(telegram: Any, authorized_only: Callable[[Handler], Handler]):
+    async def authorised(self: Any, update: Any, context: Any) -> bool:
+        try:
+            await _answer_go(self, update, authorised=True)
+        except Exception:  # noqa: BLE001 - not a refusal: the press was authorised
+            logger.exception("GO button: the answer failed")
+        return True
+
+    checked = authorized_only(authorised)
+
+    async def on_press(update: Any, context: Any) -> None:
+        if await checked(telegram, update, context) is not True:
+            logger.warning("[%s] GO button pressed outside the authorised chat (chat %s, %s)",
+                           ReasonCode.HUMAN_GO_REFUSED,
+                           getattr(update.effective_chat, "id", "?"), _operator_name(update))
+            await _answer_go(telegram, update, authorised=False)
+
+    return on_press
