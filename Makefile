@@ -10,7 +10,7 @@ DEMO_TIMERANGE ?= 20250101-20260219
 BENCH_TIMERANGE ?= 20250101-20250401
 
 .PHONY: setup demo demo-veto test test-fast test-slow bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
-	bench-sor report-evidence report-carry report-models report-signals report-risk report-veto report-sor llm-serve llm-stop \
+	bench-sor report-evidence report-carry report-models report-signals report-risk report-veto report-sor report-weekly report-tax llm-serve llm-stop \
 	venue venues plugins
 
 ## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
@@ -108,6 +108,20 @@ report-veto: setup
 
 report-sor: setup
 	$(BIN)/python -m research.sor_report
+
+## report-weekly: the trading bot's week from its database - KPIs, PnL by strategy/enter_tag,
+## winners and losers, slippage by venue, vetoes and their counterfactual, halts, overrides -
+## as reports/weekly.{html,pdf,json,md}. BOT_CONFIG (default config/dry-run.json), DB_URL=...,
+## END=2026-02-16 (the 7 days before; default now) or TIMERANGE, and the data options.
+BOT_CONFIG ?= config/dry-run.json
+BOT_ARGS = --config $(BOT_CONFIG) $(if $(DB_URL),--db-url $(DB_URL))
+report-weekly: setup
+	$(BIN)/python -m control_tower.weekly_report $(BOT_ARGS) $(if $(END),--end $(END)) \
+		$(REPORT_DATA_ARGS) --out reports/weekly
+
+## report-tax: every fill (all venues, both legs) as Koinly's universal CSV, reports/tax.csv
+report-tax: setup
+	$(BIN)/python -m control_tower.tax_export $(BOT_ARGS) $(REPORT_DATA_ARGS) --out reports/tax.csv
 
 ## llm-serve / llm-stop: the local OpenAI-compatible model server on 127.0.0.1
 llm-serve: setup
