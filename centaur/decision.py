@@ -115,6 +115,8 @@ class ReasonCode(StrEnum):
     VENUE_SAFE_MODE = "VENUE_SAFE_MODE"  # a venue answers only in safe mode (no new orders)
     ALERT_UNDELIVERED = "ALERT_UNDELIVERED"  # an alert channel failed; kept and retried
     WEEKLY_REPORT = "WEEKLY_REPORT"  # the weekly report was built (and sent)
+    ALERTS_SUPPRESSED = "ALERTS_SUPPRESSED"  # a channel's rate limit held alerts back: summary
+    HUMAN_GO_REFUSED = "HUMAN_GO_REFUSED"  # a GO/NO from an unauthorised chat or too late
 
 
 @dataclass(frozen=True)

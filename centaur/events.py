@@ -12,6 +12,8 @@ never stops the event or the other listeners.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -52,12 +54,18 @@ class OperatorEvent:
 
 
 class EventSink:
-    """Emits operator events; ``notify`` forwards the text to freqtrade's RPC when running."""
+    """Emits operator events; ``notify`` forwards the text to freqtrade's RPC when running.
+
+    One sink per store in a process (``event_sink``): the strategy and the exchange class's
+    order router share it, so every layer's events reach the same listeners and numbering.
+    """
 
     def __init__(self, store: StateStore, notify: Callable[[str], None] | None = None):
         self._store = store
         self._notify = notify
-        self._sequence = len(store.items(_NAMESPACE))
+        self._lock = threading.Lock()
+        keys = store.items(_NAMESPACE)
+        self._sequence = max((int(k) for k in keys), default=0)  # after a restart: go on
         self._listeners: list[Callable[[OperatorEvent], None]] = []
 
     def subscribe(self, listener: Callable[[OperatorEvent], None]) -> None:
@@ -70,11 +78,12 @@ class EventSink:
 
     def emit(self, event: OperatorEvent) -> OperatorEvent:
         logger.log(_LOG_LEVEL[event.severity], event.text())
-        self._sequence += 1
         record = {**asdict(event), "time": event.time.isoformat()}
-        self._store.put(_NAMESPACE, f"{self._sequence:012d}", record)
-        if self._sequence > KEEP_EVENTS:
-            self._store.delete(_NAMESPACE, f"{self._sequence - KEEP_EVENTS:012d}")
+        with self._lock:  # the bot loop, the REST thread and the router emit concurrently
+            self._sequence += 1
+            self._store.put(_NAMESPACE, f"{self._sequence:012d}", record)
+            if self._sequence > KEEP_EVENTS:
+                self._store.delete(_NAMESPACE, f"{self._sequence - KEEP_EVENTS:012d}")
         if self._notify is not None:
             self._notify(event.text())
         for listener in self._listeners:
@@ -86,3 +95,29 @@ class EventSink:
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         return list(self._store.items(_NAMESPACE).values())[-limit:]
+
+    # Hyperopt pickles the strategy (and its sink) into its workers; a lock does not travel.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+_sinks: weakref.WeakKeyDictionary[StateStore, EventSink] = weakref.WeakKeyDictionary()
+_sinks_lock = threading.Lock()
+
+
+def event_sink(store: StateStore, notify: Callable[[str], None] | None = None) -> EventSink:
+    """The process's sink for ``store`` (created on first use); ``notify``, when given,
+    becomes its text forwarding."""
+    with _sinks_lock:
+        sink = _sinks.get(store)
+        if sink is None:
+            sink = _sinks[store] = EventSink(store)
+    if notify is not None:
+        sink.replace_notify(notify)
+    return sink

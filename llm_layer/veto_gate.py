@@ -160,6 +160,12 @@ class LlmVetoGate:
             self._events.emit(OperatorEvent(now, Severity.WARNING, decision.reason,
                                             f"LLM veto {proposal.side}: {decision.detail}",
                                             pair=proposal.pair))
+        elif trading and decision.reason is ReasonCode.LLM_SKIP:  # the alerts rank it
+            self._events.emit(OperatorEvent(
+                now, Severity.INFO, decision.reason,
+                f"LLM vetoed {proposal.side} (signal confidence {proposal.confidence:.2f}): "
+                f"{decision.detail}", pair=proposal.pair,
+                data={"signal_confidence": float(proposal.confidence)}))
 
     # --- housekeeping and status -------------------------------------------------------------
 

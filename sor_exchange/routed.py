@@ -33,7 +33,7 @@ from freqtrade.exceptions import (
 )
 from freqtrade.exchange import timeframe_to_seconds
 
-from centaur.events import EventSink
+from centaur.events import event_sink
 from centaur.modes import is_trading
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.settings.exchange import RouterSettings, RouteVenueSettings
@@ -154,7 +154,7 @@ class RoutedExchangeMixin:
         store = open_state(self._config)
         self._sor_fills = FillsLog(settings.fills_log_url or default_url(self._config))
         executor = ChildExecutor(gateways, Journal(store), VenueHealth(settings.cooldown_secs),
-                                 self._sor_fills, EventSink(store), lambda: self._sor_clock(),
+                                 self._sor_fills, event_sink(store), lambda: self._sor_clock(),
                                  settings.in_flight_window_secs)
         logger.info("Order router on: primary %s, venues %s (%s), fills log %s", primary,
                     ", ".join(sorted(clients)), "paper fills" if dry_run else "live",

@@ -381,7 +381,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
                             proposed_stake: float, min_stake: float | None, max_stake: float,
                             leverage: float, entry_tag: str | None, side: str,
                             **kwargs) -> float:
-        if not self.centaur.risk.enabled and self.veto is None:
+        if not self.pipeline.gates and self.pipeline.sizer is None:
             return proposed_stake
         proposal = self._proposal_at(pair, side, current_time, entry_tag)
         with self.risk.lock:
@@ -389,7 +389,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
                 current_time, current_rate, leverage, min_stake, max_stake))
         if not verdict.decision.allowed:
             return 0.0
-        return proposed_stake if self.pipeline.sizer is None else verdict.stake_usd
+        if self.pipeline.sizer is None:  # freqtrade's stake, shrunk by the gates' scales
+            return min(proposed_stake * verdict.decision.scale, max_stake)
+        return verdict.stake_usd
 
     def confirm_trade_entry(self, pair: str, order_type: str, amount: float, rate: float,
                             time_in_force: str, current_time: datetime, entry_tag: str | None,

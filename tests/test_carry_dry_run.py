@@ -48,7 +48,8 @@ def carry_bot(directory, venue, live: bool = False):
         "api_server": {"listen_port": api_port},
         # no entry of its own: the forced trades below are the only ones (an unreachable
         # hurdle: a round trip paid back within 15 minutes)
-        "centaur": {"carry": {"amortise_days": 0.01}},
+        "centaur": {"carry": {"amortise_days": 0.01},
+                    "paper_gate": {"enabled": False}},  # live: no dry-run record to gate on
     })
     process = TradeProcess(config, directory / "freqtrade.log", env=LIVE_ENV if live else ENV)
     client = FtRestClient(f"http://127.0.0.1:{api_port}", USER, PASSWORD, timeout=120)

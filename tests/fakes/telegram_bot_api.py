@@ -1,7 +1,9 @@
 """A Telegram Bot API server on 127.0.0.1 for python-telegram-bot (getMe, getUpdates, ...).
 
 Only the methods freqtrade's Telegram module and the suite's commands use. Operators' messages
-are injected with ``send_command``; the bot's answers are recorded in ``sent``.
+are injected with ``send_command``, inline-button presses with ``press_button``; the bot's
+answers are recorded in ``sent`` (a message with inline buttons also with its ``message_id`` and
+``reply_markup``), ``edits`` and ``callback_answers``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class FakeBotApi:
     token: str
     updates: list[dict[str, Any]] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)  # sendDocument
+    edits: list[dict[str, Any]] = field(default_factory=list)  # editMessageText
+    callback_answers: list[dict[str, Any]] = field(default_factory=list)  # answerCallbackQuery
     polls: int = 0
     confirmed_offset: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -44,6 +49,21 @@ class FakeBotApi:
             "chat": {"id": chat_id, "type": "private"},
             "from": {"id": user_id, "is_bot": False, "first_name": "operator"},
             "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+        }}
+        asyncio.run_coroutine_threadsafe(self._add(update), self._loop).result(5)
+        return update_id
+
+    def press_button(self, chat_id: int, user_id: int, message: dict[str, Any], data: str
+                     ) -> int:
+        """An inline button of ``message`` (a ``sent`` record) pressed by ``user_id`` in
+        ``chat_id``: a ``callback_query`` update."""
+        update_id = next(self._ids)
+        update = {"update_id": update_id, "callback_query": {
+            "id": f"cq{update_id}", "chat_instance": f"ci{chat_id}", "data": data,
+            "from": {"id": user_id, "is_bot": False, "first_name": "operator"},
+            "message": {"message_id": message["message_id"], "date": int(time.time()),
+                        "text": message["text"], "chat": {"id": chat_id, "type": "private"},
+                        "from": BOT_USER},
         }}
         asyncio.run_coroutine_threadsafe(self._add(update), self._loop).result(5)
         return update_id
@@ -98,9 +118,42 @@ class FakeBotApi:
 
     async def _m_sendMessage(self, params):
         message_id = next(self._ids)
-        self.sent.append({"chat_id": int(params["chat_id"]), "text": params.get("text", "")})
+        record = {"chat_id": int(params["chat_id"]), "text": params.get("text", "")}
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # buttons: press_button
+            record.update(message_id=message_id, reply_markup=markup)
+        self.sent.append(record)
         return {"message_id": message_id, "date": int(time.time()), "text": params.get("text", ""),
                 "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
+
+    async def _m_answerCallbackQuery(self, params):
+        self.callback_answers.append({"callback_query_id": params["callback_query_id"],
+                                      "text": params.get("text", "")})
+        return True
+
+    async def _m_editMessageText(self, params):
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        self.edits.append({"chat_id": chat_id, "message_id": message_id,
+                           "text": params.get("text", ""),
+                           "reply_markup": params.get("reply_markup")})
+        return {"message_id": message_id, "date": int(time.time()),
+                "edit_date": int(time.time()), "text": params.get("text", ""),
+                "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER}
+
+    async def _m_sendDocument(self, params):
+        """multipart/form-data: ``chat_id``, ``caption`` and the file in ``document``."""
+        message_id = next(self._ids)
+        upload = params["document"]
+        content = upload.file.read()
+        self.documents.append({"chat_id": int(params["chat_id"]),
+                               "caption": params.get("caption", ""),
+                               "filename": upload.filename, "content": content})
+        return {"message_id": message_id, "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER,
+                "caption": params.get("caption", ""),
+                "document": {"file_id": f"doc-{message_id}", "file_unique_id": f"u{message_id}",
+                             "file_name": upload.filename, "mime_type": upload.content_type,
+                             "file_size": len(content)}}
 
     async def _m_default(self, params):
         return True
