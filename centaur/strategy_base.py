@@ -16,7 +16,7 @@ from datetime import datetime
 
 from freqtrade.strategy import IStrategy
 
-from centaur.events import EventSink
+from centaur.events import EventSink, event_sink
 from centaur.interventions import InterventionBook
 from centaur.modes import is_trading
 from centaur.settings import CentaurSettings, settings_from
@@ -31,16 +31,28 @@ class CentaurStrategy(IStrategy):
     """Settings, state, events and interventions; ``check_host`` is the subclass's start-up
     check of freqtrade's environment."""
 
-    centaur: CentaurSettings
     centaur_state: StateStore
     events: EventSink
     interventions: InterventionBook
+
+    @property
+    def centaur(self) -> CentaurSettings:
+        """The suite's settings, parsed on first use: ``freqtrade webserver`` (FreqUI's
+        strategy, plot_config and backtest views) loads strategies without ``bot_start``."""
+        settings = self.__dict__.get("_centaur_settings")
+        if settings is None:
+            settings = self.__dict__["_centaur_settings"] = settings_from(self.config)
+        return settings
+
+    @centaur.setter
+    def centaur(self, settings: CentaurSettings) -> None:
+        self.__dict__["_centaur_settings"] = settings
 
     def bot_start(self, **kwargs) -> None:
         self.centaur = settings_from(self.config)  # bad `centaur` keys fail here at the latest
         self.check_host()
         self.centaur_state = open_state(self.config)
-        self.events = EventSink(self.centaur_state, notify=self._notify_operator)
+        self.events = event_sink(self.centaur_state, notify=self._notify_operator)
         self.interventions = InterventionBook(self.centaur_state)
 
     def check_host(self) -> None:

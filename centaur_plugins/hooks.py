@@ -271,6 +271,35 @@ def _patch_rpc(module: ModuleType) -> None:
     registry.record("rpc", ["forced entries answer with the denial's reason code"])
 
 
+# --- backtest reports: plain numbers in the wallet statistics --------------------------
+
+
+def python_numbers(value: Any) -> Any:
+    """``value`` with numpy scalars (at any depth of dicts and lists) as Python numbers."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {key: python_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(python_numbers(item) for item in value)
+    return value
+
+
+def _patch_optimize_reports(module: ModuleType) -> None:
+    original = module.generate_wallet_stats
+    if is_hooked(original):
+        return
+
+    @functools.wraps(original)
+    def generate_wallet_stats(wallet_df, stake_currency: str) -> dict[str, Any]:
+        return python_numbers(original(wallet_df, stake_currency))
+
+    module.generate_wallet_stats = _mark(generate_wallet_stats)
+    registry.record("backtest reports", ["wallet stats as plain numbers (REST-serialisable)"])
+
+
 _PATCHES = {
     targets.CONFIGURATION: _patch_configuration,
     targets.CONFIG_SECRETS: _patch_config_secrets,
@@ -281,4 +310,5 @@ _PATCHES = {
     targets.DATA_HANDLER: data_hook.patch_data_handler,
     targets.RPC: _patch_rpc,
     targets.CONFIG_VALIDATION: _patch_config_validation,
+    targets.OPTIMIZE_REPORTS: _patch_optimize_reports,
 }

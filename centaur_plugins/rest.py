@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from pydantic import BaseModel
 
-from centaur_plugins import operator
+from centaur_plugins import operator, panel
 from centaur_plugins.catalogue import REST_PREFIX as PREFIX
 
 router = APIRouter(tags=["Centaur"])
@@ -30,6 +30,7 @@ def mount(app: FastAPI) -> None:
     from freqtrade.rpc.api_server.api_auth import http_basic_or_jwt_token
 
     app.include_router(router, prefix=PREFIX, dependencies=[Depends(http_basic_or_jwt_token)])
+    app.include_router(panel.router, prefix=PREFIX)  # a static page: its data needs the auth
     from centaur_plugins import rest_go  # human GO (imports freqtrade's API modules)
     app.include_router(rest_go.router, prefix=PREFIX,
                        dependencies=[Depends(http_basic_or_jwt_token)])

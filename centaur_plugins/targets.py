@@ -28,6 +28,7 @@ DATA_HANDLER = "freqtrade.data.history.datahandlers.idatahandler"
 CONFIG_SECRETS = "freqtrade.configuration.config_secrets"
 RPC = "freqtrade.rpc.rpc"
 CONFIG_VALIDATION = "freqtrade.configuration.config_validation"
+OPTIMIZE_REPORTS = "freqtrade.optimize.optimize_reports.optimize_reports"
 
 # Modules whose import triggers the suite's registration (see bootstrap.py).
 WATCHED_MODULES: tuple[str, ...] = (
@@ -40,6 +41,7 @@ WATCHED_MODULES: tuple[str, ...] = (
     DATA_HANDLER,
     RPC,
     CONFIG_VALIDATION,
+    OPTIMIZE_REPORTS,
 )
 
 PINNED: tuple[PinnedName, ...] = (
@@ -195,6 +197,14 @@ PINNED: tuple[PinnedName, ...] = (
         "Exchange.combine_funding_and_mark",
         ("funding_rates", "mark_rates", "futures_funding_rate"),
         "funding alignment check relies on its inner join of funding rows with mark candles",
+    ),
+    PinnedName(
+        OPTIMIZE_REPORTS,
+        "generate_wallet_stats",
+        ("wallet_df", "stake_currency"),
+        "wrapped so its numpy scalars (numpy.int64 balances when a run has no trade and an "
+        "integer dry_run_wallet) become Python numbers: FastAPI cannot serialise them and "
+        "GET /api/v1/backtest (FreqUI's backtest tab) answered 500",
     ),
     PinnedName(
         DATA_HANDLER,

@@ -14,7 +14,9 @@ window, so ``garch_sigma`` at candle t uses returns up to t only.
 Fallback (never a crash, never a silent NaN): too few returns, a zero-variance window, an
 optimiser that did not converge, non-finite parameters, persistence alpha + beta above
 ``max_persistence`` (explosive) or nu <= 2 give an EWMA (lambda 0.97) forecast instead,
-flagged per candle in ``garch_fallback`` and logged once per pair (reason GARCH_FALLBACK).
+flagged per candle in ``garch_fallback`` and logged per pair (reason GARCH_FALLBACK) when its
+reasons change: a live bot re-analyses the same trailing window every candle, and the same
+warm-up fallback at its start is said once, not once per candle and pair.
 Only a series' very first candle, which has no return yet, has no sigma.
 """
 
@@ -182,8 +184,31 @@ def _forecast(returns: np.ndarray, start: int, stop: int, fit: GarchFit,
     return out
 
 
+class FallbackLog:
+    """Which pairs' fallbacks are due a log line: those whose reasons changed since the last."""
+
+    def __init__(self) -> None:
+        self._said: dict[str, frozenset[str]] = {}
+
+    def due(self, pair: str, reasons: Counter) -> bool:
+        names = frozenset(reasons)
+        if not names:  # a clean run: the next fallback is news again
+            self._said.pop(pair, None)
+            return False
+        if self._said.get(pair) == names:
+            return False
+        self._said[pair] = names
+        return True
+
+
+FALLBACK_LOG = FallbackLog()
+
+
 def _log_fallbacks(pair: str, reasons: Counter, refits: int) -> None:
-    """One line per pair and run: warm-up at INFO (expected), anything else at WARNING."""
+    """One line per pair when its reasons change: warm-up at INFO (expected), anything else
+    at WARNING."""
+    if not FALLBACK_LOG.due(pair, reasons):
+        return
     for is_warmup in (True, False):
         counts = {r: n for r, n in reasons.items() if r.startswith(WARMUP) == is_warmup}
         if not counts:

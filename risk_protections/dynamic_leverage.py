@@ -6,16 +6,22 @@
   (no edge: 1.0; a losing record: 0.6; a half-Kelly of 0.1 or more: 1.2);
 - the product is clamped to [floor, min(exchange maximum, operator ceiling, intervention)];
 - increases move at most one ``step`` per ``step_interval_minutes``; cuts apply at once
-  unless ``rate_limit_decreases`` (failing safe: a volatility spike cuts leverage now).
+  unless ``rate_limit_decreases`` (failing safe: a volatility spike cuts leverage now);
+- the leverage asked of the exchange is rounded down to ``LEVERAGE_DECIMALS`` (never above
+  the value the rules allow, never below 1x): 4.48x, not 4.4812755394686565x.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from centaur.settings.risk import LeverageSettings
 from risk_protections.kelly import kelly_fraction
+
+LEVERAGE_DECIMALS = 2
+_FLOAT_NOISE = 1e-9  # 4.47 + 0.01 is 4.4799999999999995 in binary floating point
 
 
 @dataclass(frozen=True)
@@ -87,3 +93,9 @@ def rate_limited(target: float, last: LeverageState | None, now: datetime,
         return last
     step = min(abs(target - last.value), settings.step)
     return LeverageState(last.value + step if rising else last.value - step, now)
+
+
+def rounded_down(leverage: float, decimals: int = LEVERAGE_DECIMALS) -> float:
+    """``leverage`` cut to ``decimals`` places (at least 1x): rounding never raises risk."""
+    scale = 10 ** decimals
+    return max(1.0, math.floor(leverage * scale + _FLOAT_NOISE) / scale)

@@ -37,6 +37,7 @@ from centaur.market_data import funding_informative
 from centaur.pipeline import EntryPipeline, EntryRequest
 from centaur.settings import CentaurConfigError, settings_from
 from risk_protections import entry_gates as gates
+from risk_protections.dynamic_leverage import rounded_down
 from sor_exchange.hedge_leg import spot_hedge_from_config
 from sor_exchange.hedge_simulated import SimulatedSpotHedge
 from sor_exchange.spot_candles import SpotCandlesInFuturesMixin
@@ -77,7 +78,8 @@ class CentaurCarry(PipelineStrategy):
     plot_config = {
         "main_plot": {},
         "subplots": {
-            "Funding": {"carry_funding_entry": {"color": "#2b83ba"},
+            "Funding": {"funding_rate": {"color": "#878787"},  # the settled rate it averages
+                        "carry_funding_entry": {"color": "#2b83ba"},
                         "carry_funding_exit": {"color": "#abdda4"},
                         "carry_forecast": {"color": "#fdae61"}},
             "Basis": {"carry_basis": {"color": "#d7191c"}},
@@ -157,7 +159,7 @@ class CentaurCarry(PipelineStrategy):
             found.append(self.veto)
         found += self.tower.entry_gates()
         sizer = CarrySizer(self.centaur.carry, self._venue_capital,
-                           lambda: len(self.dp.current_whitelist()))
+                           lambda: len(self.whitelist()))
         return EntryPipeline([], found, sizer, on_denial=self.denials)
 
     def restart_backtest_run(self) -> None:
@@ -169,7 +171,7 @@ class CentaurCarry(PipelineStrategy):
     # --- data ----------------------------------------------------------------------------------
 
     def informative_pairs(self):
-        whitelist = self.dp.current_whitelist()
+        whitelist = self.whitelist()
         return [e for pair in whitelist for e in (
             funding_informative(pair), (spot_pair(pair), self.timeframe, CandleType.SPOT.value))]
 
@@ -202,7 +204,7 @@ class CentaurCarry(PipelineStrategy):
                  side: str, **kwargs) -> float:
         wanted = self.centaur.carry.leverage
         ceiling = self.interventions.leverage_ceiling(pair, current_time)
-        return max(1.0, min(wanted, max_leverage, ceiling if ceiling else wanted))
+        return rounded_down(min(wanted, max_leverage, ceiling if ceiling else wanted))
 
     def custom_stake_amount(self, pair: str, current_time: datetime, current_rate: float,
                             proposed_stake: float, min_stake: float | None, max_stake: float,

@@ -44,6 +44,12 @@ class CentaurEnsemble(SignalParameters, PipelineStrategy):
                            "ens_vol_level": {"color": "#fdae61"}},
                 "Weights": {f"ens_w_{name}": {"color": colour}
                             for name, colour in PLOT_COLOURS.items()},
+                # The model columns the risk layer sizes and stops with.
+                "Volatility": {"garch_sigma": {"color": "#d7191c"}},
+                "Risk regime": {"regime_position_scale": {"color": "#1a9641"},
+                                "regime_stop_multiplier": {"color": "#fdae61"}},
+                "Funding and basis": {"funding_z": {"color": "#2b83ba"},  # funding signal on
+                                      "basis_z_1h": {"color": "#d7191c"}},
             },
         }
 

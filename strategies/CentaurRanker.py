@@ -45,7 +45,9 @@ class CentaurRanker(CentaurFeaturesMixin, CentaurStrategy):
         return {"main_plot": {},
                 "subplots": {"Rank": {"ranker_rank": {"color": "#2b83ba"}},
                              "Risk": {"garch_sigma": {"color": "#d7191c"},
-                                      "drift_blocked": {"color": "#fdae61", "type": "bar"}}}}
+                                      "drift_blocked": {"color": "#fdae61", "type": "bar"}},
+                             "Risk regime": {"regime_position_scale": {"color": "#1a9641"},
+                                             "regime_stop_multiplier": {"color": "#fdae61"}}}}
 
     def check_host(self) -> None:
         check_exchange_class(self.config, getattr(self.dp, "_exchange", None) if self.dp else None)

@@ -168,6 +168,13 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         return Account(self.config, lambda: self.wallets,
                        lambda: getattr(self.dp, "_exchange", None), self.candle_rows)
 
+    def whitelist(self) -> list[str]:
+        """The pairs traded: the pairlist's, or the config's where freqtrade runs without a
+        pairlist provider (``freqtrade webserver``: FreqUI's chart and backtest views)."""
+        if getattr(self.dp, "_pairlists", None) is None:
+            return list(self.config.get("exchange", {}).get("pair_whitelist", []))
+        return self.dp.current_whitelist()
+
     @property
     def futures(self) -> bool:
         return self.config.get("trading_mode") == TradingMode.FUTURES
@@ -177,7 +184,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         Spot: the signals that need perpetual-futures data abstain - said here, once."""
         if self.futures:
             if not self.trading and self.config.get("futures_funding_rate") is None:
-                check_funding_present(self.dp, self.dp.current_whitelist(),
+                check_funding_present(self.dp, self.whitelist(),
                                       self.config.get("datadir"))
             return
         names = self.signals.signal_names if self.signals is not None else ()
@@ -256,7 +263,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
 
     def informative_pairs(self):
         pairs: list[tuple[str, str, str]] = []
-        whitelist = self.dp.current_whitelist()
+        whitelist = self.whitelist()
         if self.uses_ensemble and self.futures:  # funding and the basis: perpetuals only
             pairs += [e for pair in whitelist
                       for e in (funding_informative(pair), spot_informative(pair))]
