@@ -7,8 +7,9 @@ binding elsewhere), ``listen_port`` (default 9108). The endpoint serves its own 
 exported - holding:
 
 - the scrape-time gauges of ``control_tower.metrics_collector`` (equity, drawdown in R,
-  trading state and halts, leverage, signals, open and closed trades, funding, router
-  slippage, the exchange-error window);
+  trading state and halts - failing closed, ``UNKNOWN`` and ``centaur_risk_state_readable``
+  0, when the risk state cannot be read -, leverage, signals, open and closed trades, funding,
+  router slippage, the exchange-error window);
 - the counters of ``control_tower.metrics_counters`` (events, drift blocks, retirements,
   fills, exchange errors, LLM calls and latency), fed by the event sink, ``on_fill`` and, at
   each bot loop, by the exchange-failure and LLM-call records.

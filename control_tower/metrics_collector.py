@@ -9,6 +9,11 @@ the exchange failures the risk layer counts. Each source is a section: one that 
 counted in ``centaur_metrics_errors_total{section}`` and left out of that scrape; the others
 still answer. Money is in the stake currency (USDT, named ``_usd`` as in the risk layer).
 
+The halt series fail closed, never by going quiet: ``centaur_risk_state_readable`` is 1 when
+the persisted risk state was read, 0 when it could not be; then ``centaur_halt_active`` holds
+only ``{reason="UNKNOWN"} 1``. ``centaur_trading_state`` has one series per state plus
+``UNKNOWN``, which is 1 (the others 0) unless both the status view and the risk state were read.
+
 The builders (``*_families``) are pure functions of what was read and ``now``.
 """
 
@@ -38,6 +43,7 @@ logger = logging.getLogger(__name__)
 HALT_SOURCES = (ReasonCode.DAILY_DRAWDOWN, ReasonCode.MAX_DRAWDOWN,
                 ReasonCode.EXCHANGE_ERROR_RATE, ReasonCode.KILL_SWITCH, ReasonCode.STATE_LOST,
                 ReasonCode.STATE_CORRUPT)
+UNKNOWN = "UNKNOWN"  # the trading state / halt reason when the risk state cannot be read
 SIGNAL_STATUSES = ("probation", "live", "retired")
 SHARPE_DAYS = 30
 DAYS_PER_YEAR = 365
@@ -72,7 +78,7 @@ def _labelled(kind: type, name: str, doc: str, label: str | Sequence[str],
 
 
 def status_families(status: dict[str, Any]) -> list[Metric]:
-    """Equity, trading state, signals, entry denials and veto decisions of the status view."""
+    """Equity, signals, entry denials and veto decisions of the status view."""
     found: list[Metric] = []
     equity = status.get("equity_usd")
     peak = status.get("peak_equity_usd") or 0.0
@@ -81,11 +87,6 @@ def status_families(status: dict[str, Any]) -> list[Metric]:
     if equity is not None and peak:
         found += _gauge("centaur_drawdown_ratio", "Drawdown from the peak equity",
                         drawdown_ratio(peak, equity))
-    if "trading_state" in status:
-        found.append(_labelled(GaugeMetricFamily, "centaur_trading_state",
-                               "1 for the trading state the risk layer is in", "state",
-                               {s.value: float(status["trading_state"] == s.value)
-                                for s in ts.TradingState}))
     signals = status.get("signals") or {}
     if signals:
         found.append(_labelled(GaugeMetricFamily, "centaur_signal_weight",
@@ -111,7 +112,28 @@ def status_families(status: dict[str, Any]) -> list[Metric]:
     return found
 
 
-# --- the persisted risk state ----------------------------------------------------------------
+# --- the trading state and the persisted risk state ----------------------------------------
+
+
+def trading_state_families(state: str | None) -> list[Metric]:
+    """1 for the risk layer's trading state; ``UNKNOWN`` when it is None (a view unread) or not
+    a trading state."""
+    known = {s.value for s in ts.TradingState}
+    current = state if state in known else UNKNOWN
+    return [_labelled(GaugeMetricFamily, "centaur_trading_state",
+                      "1 for the trading state the risk layer is in (UNKNOWN: unreadable)",
+                      "state", {s: float(s == current) for s in (*known, UNKNOWN)})]
+
+
+def readable_families(readable: bool) -> list[Metric]:
+    """Whether the risk state was read; when not, the unknown halt in its halts' place."""
+    found = _gauge("centaur_risk_state_readable",
+                   "1 when the persisted risk state was read, 0 when it could not be",
+                   float(readable))
+    if not readable:
+        found.append(_labelled(GaugeMetricFamily, "centaur_halt_active", "1 while a halt of "
+                               "this reason code is active", "reason", {UNKNOWN: 1.0}))
+    return found
 
 
 def risk_families(state: ts.RiskState, equity_usd: float | None, breakers: BreakerSettings,
@@ -314,6 +336,9 @@ class HostCollector(Collector):
         equity = status.get("equity_usd")
         yield from status_families(status) if status else []
         state = self._section("risk", src.risk_state)
+        yield from trading_state_families(status.get("trading_state") if state is not None
+                                          else None)
+        yield from readable_families(state is not None)
         if state is not None:
             yield from risk_families(state, equity, self._breakers, now)
         rows = self._section("candles", src.last_rows) or {}

@@ -2,11 +2,20 @@
 
 Format: Koinly's "Universal" custom CSV template (support.koinly.io, "How to create a custom CSV
 file with your data"), columns ``COLUMNS``, dates ``YYYY-MM-DD HH:MM UTC``, amounts positive.
+A trade's fills are freqtrade's ``orders`` (a routed order is replaced by its child fills from
+the fills log, one row per venue fill, with the child's own price and fee); the trade's
+``trading_mode`` decides how they are booked (none stored: spot, as freqtrade reads it).
+Spot trades are acquisitions and disposals - Koinly works out their gains from its own cost
+basis -, so:
+
+- spot fills: an entry (buy) sends the quote (amount x price) and receives the base amount, an
+  exit (sell) sends the base amount and receives the quote; the fee in ``Fee Amount`` in the
+  quote; no label.
+
 Koinly books derivatives by their outcome, not by the contracts ("Futures and perpetuals PNL":
 a gain is a deposit, a loss a withdrawal, tagged realized P&L), so:
 
-- perpetual fills (freqtrade's ``orders`` table; a routed order is replaced by its child fills
-  from the fills log, one row per venue fill, with the child's own price and fee):
+- perpetual (futures / margin) fills:
   - entry fill: the fee as a withdrawal in the stake currency, label ``cost``;
   - exit fill: the realized P&L of the amount closed against the running average entry price
     (average-cost), as ``Received`` (gain) or ``Sent`` (loss) with label ``realized gain``,
@@ -19,8 +28,14 @@ a gain is a deposit, a loss a withdrawal, tagged realized P&L), so:
 - routed child fills whose parent is no freqtrade order: their fee as a ``cost`` withdrawal
   (counted in ``unmatched_fills``).
 
+An exit fill needs entry fills before it covering its amount (to a ``AMOUNT_TOLERANCE_RATIO``
+of it): without them the perp rows would book the whole notional as gain and Koinly the spot
+sale at a zero cost basis. The export then refuses: ``MissingEntry`` names the trade, the order
+and the fill, and the CLI writes no file (exit status 2) - a tax file is complete or absent.
+
 Totals reconcile: for freqtrade's own fills (fees as its ``fee_open``/``fee_close`` ratios),
-received - sent - fees of a trade's rows = its ``close_profit_abs``. Fees of routed children are
+received - sent - fees of a trade's rows = its ``close_profit_abs`` (spot: counting only the
+quote amounts; the base amounts of a closed trade net to zero). Fees of routed children are
 the venues' own and may differ from freqtrade's estimate by that much. ``TxHash`` carries the
 order / client order id, unique per row. ``--timerange`` keeps the fills dated inside it.
 
@@ -48,6 +63,11 @@ DATE_FORMAT = "%Y-%m-%d %H:%M UTC"
 REALIZED = "realized gain"
 COST = "cost"
 MARGIN_FEE = "margin fee"
+AMOUNT_TOLERANCE_RATIO = 1e-6  # of an exit fill's amount: float noise, not a missing entry
+
+
+class MissingEntry(ValueError):
+    """An exit fill without the entry fills to cover it: the trade cannot be booked."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +106,7 @@ class Export:
 
 
 @dataclass(frozen=True)
-class PerpFill:
+class TradeFill:
     time: datetime
     amount: float
     price: float
@@ -95,54 +115,115 @@ class PerpFill:
     tx: str
 
 
+@dataclass(frozen=True)
+class BookedFill:
+    """A fill of a trade in order, with the average entry price of the position before it."""
+
+    order: Mapping[str, Any]
+    entry: bool
+    fill: TradeFill
+    average_entry: float
+
+
 def _is_entry(order: Mapping[str, Any], trade: Mapping[str, Any]) -> bool:
     return (order["side"] == "buy") != bool(trade["is_short"])
 
 
-def perp_fills(order: Mapping[str, Any], trade: Mapping[str, Any],
-               children: Sequence[Mapping[str, Any]], fee_ratio: float) -> list[PerpFill]:
+def is_spot(trade: Mapping[str, Any]) -> bool:
+    """freqtrade stores the mode's name (``SPOT``, ``FUTURES``, ``MARGIN``); none is spot."""
+    mode = trade.get("trading_mode")
+    return str(getattr(mode, "value", mode) or "spot").lower() == "spot"
+
+
+def order_fills(order: Mapping[str, Any], trade: Mapping[str, Any],
+                children: Sequence[Mapping[str, Any]], fee_ratio: float) -> list[TradeFill]:
     """The order's child fills when the router placed it, else the order as one fill."""
     if children:
-        return [PerpFill(c["recorded_at"], float(c["amount"]), float(c["price"]),
-                         float(c["fee_quote"]), c["venue"],
-                         f"{order['order_id']}/{c['client_order_id']}/{c['id']}")
+        return [TradeFill(c["recorded_at"], float(c["amount"]), float(c["price"]),
+                          float(c["fee_quote"]), c["venue"],
+                          f"{order['order_id']}/{c['client_order_id']}/{c['id']}")
                 for c in children]
     filled = float(order["filled"] or 0)
     price = float(order["average"] or order["price"] or 0)
     when = order["order_filled_date"] or order["order_date"]
-    return [PerpFill(when, filled, price, filled * price * fee_ratio,
-                     trade["exchange"], str(order["order_id"]))] if filled > 0 else []
+    return [TradeFill(when, filled, price, filled * price * fee_ratio,
+                      trade["exchange"], str(order["order_id"]))] if filled > 0 else []
 
 
-def trade_rows(trade: Mapping[str, Any], orders: Sequence[Mapping[str, Any]],
-               children_of: Mapping[str, list[Mapping[str, Any]]]) -> list[TaxRow]:
-    """A perpetual trade's rows: entry fees, realized P&L per exit fill, funding at close."""
-    quote, pair, rows = trade["stake_currency"] or "USDT", trade["pair"], []
-    sign = -1.0 if trade["is_short"] else 1.0
+def trade_fills(trade: Mapping[str, Any], orders: Sequence[Mapping[str, Any]],
+                children_of: Mapping[str, list[Mapping[str, Any]]]) -> list[BookedFill]:
+    """The trade's fills in order; ``MissingEntry`` for an exit fill that the entries before it
+    do not cover."""
+    found: list[BookedFill] = []
     position = average = 0.0
     for order in sorted(orders, key=lambda o: (o["order_filled_date"] or o["order_date"],
                                                o["id"])):
         entry = _is_entry(order, trade)
         ratio = float((trade["fee_open"] if entry else trade["fee_close"]) or 0)
-        for fill in perp_fills(order, trade, children_of.get(str(order["order_id"]), []),
-                               ratio):
-            what = f"{pair} {'short' if trade['is_short'] else 'long'} trade {trade['id']}: " \
-                   f"{order['side']} {fill.amount:g} @ {fill.price:g} on {fill.venue}"
+        for fill in order_fills(order, trade, children_of.get(str(order["order_id"]), []),
+                                ratio):
+            found.append(BookedFill(order, entry, fill, average))
             if entry:
                 average = (average * position + fill.price * fill.amount) / (
                     position + fill.amount)
                 position += fill.amount
-                rows.append(TaxRow(fill.time, sent=fill.fee, sent_currency=quote, label=COST,
-                                   description=f"perp entry fee - {what}", tx=fill.tx,
-                                   trade_id=trade["id"]))
                 continue
-            pnl = sign * (fill.price - average) * fill.amount
+            if fill.amount - position > AMOUNT_TOLERANCE_RATIO * fill.amount:
+                raise MissingEntry(
+                    f"trade {trade['id']} ({trade['pair']}): exit fill {fill.tx} "
+                    f"({order['side']} {fill.amount:g} @ {fill.price:g} on {fill.venue}, "
+                    f"{fill.time:%Y-%m-%d %H:%M} UTC) has only {position:g} entered before "
+                    "it - its entry fill is missing, and booking it would count the notional "
+                    "as gain. Fix: check the trade's orders in freqtrade's database "
+                    f"(`freqtrade show-trades --trade-ids {trade['id']}`) and book it by hand, "
+                    "or export the other pairs only (--pairs).")
             position = max(position - fill.amount, 0.0)
-            rows.append(TaxRow(fill.time, sent=max(-pnl, 0.0), sent_currency=quote,
-                               received=max(pnl, 0.0), received_currency=quote, fee=fill.fee,
-                               fee_currency=quote, label=REALIZED,
-                               description=f"perp realized P&L - {what}", tx=fill.tx,
+    return found
+
+
+def trade_rows(trade: Mapping[str, Any], orders: Sequence[Mapping[str, Any]],
+               children_of: Mapping[str, list[Mapping[str, Any]]]) -> list[TaxRow]:
+    """A trade's rows by its trading mode (see the module rules)."""
+    fills = trade_fills(trade, orders, children_of)
+    return spot_rows(trade, fills) if is_spot(trade) else perp_rows(trade, fills)
+
+
+def spot_rows(trade: Mapping[str, Any], fills: Sequence[BookedFill]) -> list[TaxRow]:
+    """A spot trade's fills as acquisitions (buy) and disposals (sell)."""
+    quote, pair, rows = trade["stake_currency"] or "USDT", trade["pair"], []
+    base = trade.get("base_currency") or pair.split("/")[0]
+    for booked in fills:
+        order, entry, fill = booked.order, booked.entry, booked.fill
+        value = fill.amount * fill.price
+        rows.append(TaxRow(
+            fill.time, sent=value if entry else fill.amount,
+            sent_currency=quote if entry else base, received=fill.amount if entry else value,
+            received_currency=base if entry else quote, fee=fill.fee, fee_currency=quote,
+            description=f"spot {'buy' if entry else 'sell'} - {pair} trade {trade['id']}: "
+                        f"{order['side']} {fill.amount:g} @ {fill.price:g} on {fill.venue}",
+            tx=fill.tx, trade_id=trade["id"]))
+    return rows
+
+
+def perp_rows(trade: Mapping[str, Any], fills: Sequence[BookedFill]) -> list[TaxRow]:
+    """A perpetual trade's rows: entry fees, realized P&L per exit fill, funding at close."""
+    quote, pair, rows = trade["stake_currency"] or "USDT", trade["pair"], []
+    sign = -1.0 if trade["is_short"] else 1.0
+    for booked in fills:
+        order, entry, fill = booked.order, booked.entry, booked.fill
+        what = f"{pair} {'short' if trade['is_short'] else 'long'} trade {trade['id']}: " \
+               f"{order['side']} {fill.amount:g} @ {fill.price:g} on {fill.venue}"
+        if entry:
+            rows.append(TaxRow(fill.time, sent=fill.fee, sent_currency=quote, label=COST,
+                               description=f"perp entry fee - {what}", tx=fill.tx,
                                trade_id=trade["id"]))
+            continue
+        pnl = sign * (fill.price - booked.average_entry) * fill.amount
+        rows.append(TaxRow(fill.time, sent=max(-pnl, 0.0), sent_currency=quote,
+                           received=max(pnl, 0.0), received_currency=quote, fee=fill.fee,
+                           fee_currency=quote, label=REALIZED,
+                           description=f"perp realized P&L - {what}", tx=fill.tx,
+                           trade_id=trade["id"]))
     funding = float(trade.get("funding_fees") or 0)
     if funding and not trade["is_open"]:
         rows.append(TaxRow(trade["close_date"], sent=max(-funding, 0.0), sent_currency=quote,
@@ -176,7 +257,8 @@ def hedge_rows(legs: Iterable[Mapping[str, Any]], quote: str) -> list[TaxRow]:
 
 def export(records: BotRecords, start: datetime | None = None,
            end: datetime | None = None) -> Export:
-    """Every fill of the records as Koinly rows, oldest first, inside [start, end)."""
+    """Every fill of the records as Koinly rows, oldest first, inside [start, end);
+    ``MissingEntry`` for a trade whose exit has no entry."""
     children_of: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for fill in records.fills:
         children_of[str(fill["parent_order_id"])].append(fill)
@@ -240,10 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = window_for(now, timerange=args.timerange) if args.timerange else None
         records = read_records(load_config(args.config or ["config/dry-run.json"]),
                                db_url=args.db_url, pairs=args.pairs or ())
-    except (MissingDatabase, ValueError) as err:
+        result = export(records, window.start if window else None,
+                        window.end if window else None)
+    except (MissingDatabase, ValueError) as err:  # MissingEntry included: no file written
         print(f"tax export: {err}", file=sys.stderr)
         return 2
-    result = export(records, window.start if window else None, window.end if window else None)
     write_csv(result.rows, args.out)
     print(f"wrote {args.out}: {len(result.rows)} rows (Koinly universal CSV); net "
           f"{quote_net(result.rows, records.stake_currency):,.2f} {records.stake_currency} "

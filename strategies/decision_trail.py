@@ -19,11 +19,18 @@ nothing. Trading only (backtests keep their decisions in the reports).
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from centaur.decision import Decision
 from centaur.pipeline import EntryProposal
+
+logger = logging.getLogger(__name__)
 
 ENTRY_KEY = "centaur_entry"
 ROUTE_KEY = "centaur_route"
@@ -36,6 +43,17 @@ def decision_json(decision: Decision | None) -> dict[str, Any] | None:
         return None
     return {"allowed": decision.allowed, "reason": str(decision.reason),
             "detail": decision.detail, "scale": decision.scale}
+
+
+def voter_weights(rows: Any, proposal: EntryProposal) -> dict[str, float]:
+    """The voters' tracker weights at the proposal's candle (``EnsembleRows``; none: empty)."""
+    if rows is None:
+        return {}
+    index = rows.index_at(int(pd.Timestamp(proposal.candle_time).value))
+    if index is None:
+        return {}
+    return {name: round(float(rows.weight[index, i]), 4)
+            for i, name in enumerate(rows.names) if name in proposal.voters}
 
 
 def entry_trail(proposal: EntryProposal, *, gates: list[str], weights: dict[str, float],
@@ -67,16 +85,35 @@ class DecisionTrail:
 
     def __init__(self) -> None:
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()  # the bot loop and the REST thread (forced entries)
 
     def confirmed(self, pair: str, side: str, trail: dict[str, Any]) -> None:
-        self._pending[(pair, side)] = trail
-        while len(self._pending) > KEEP_PENDING:
-            self._pending.pop(next(iter(self._pending)))
+        with self._lock:
+            self._pending[(pair, side)] = trail
+            while len(self._pending) > KEEP_PENDING:
+                self._pending.pop(next(iter(self._pending)))
+
+    def write(self, trade: Any, order: Any,
+              route_legs: Callable[[str], list[dict[str, Any]]] | None) -> None:
+        """``on_fill`` with the router's legs; the trail informs, it never stops the fill's
+        bookkeeping - a failure is logged."""
+        legs = None
+        try:
+            legs = route_legs(order.order_id) if callable(route_legs) else None
+        except Exception:  # noqa: BLE001 - the router's legs are left out, the rest is kept
+            logger.exception("%s: the router's legs of order %s are unreadable", trade.pair,
+                             order.order_id)
+        try:
+            self.on_fill(trade, order, legs)
+        except Exception:  # noqa: BLE001 - informational record; the trade itself is booked
+            logger.exception("%s: the decision trail of order %s was not written", trade.pair,
+                             order.order_id)
 
     def on_fill(self, trade: Any, order: Any, legs: list[dict[str, Any]] | None) -> None:
         side = "short" if trade.is_short else "long"
         if order.ft_order_side == trade.entry_side:
-            pending = self._pending.pop((trade.pair, side), None)
+            with self._lock:
+                pending = self._pending.pop((trade.pair, side), None)
             if pending is not None and trade.get_custom_data(ENTRY_KEY) is None:
                 trade.set_custom_data(ENTRY_KEY, pending)
         else:

@@ -68,7 +68,7 @@ from risk_protections.engine import RiskCollaborators, RiskEngine
 from risk_protections.risk_columns import RiskRows, add_risk_columns
 from risk_protections.risk_inputs import Account, CandleRows
 from sor_exchange.selection import check_exchange_class
-from strategies.decision_trail import DecisionTrail, entry_trail
+from strategies.decision_trail import DecisionTrail, entry_trail, voter_weights
 from strategies.ensemble_core import EnsembleSignals, enabled_signals
 from strategies.fixed_risk import (
     FIXED_LEVERAGE,
@@ -421,20 +421,13 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
         sized = self.risk.sizing.last.get(proposal.pair) if self.centaur.risk.enabled else None
         self.trail.confirmed(proposal.pair, proposal.side, entry_trail(
             proposal, gates=[g.name for g in self.pipeline.gates],
-            weights=self._voter_weights(proposal),
+            weights=voter_weights(
+                self.signals.rows(proposal.pair) if self.signals is not None else None,
+                proposal),
             sizing=sized.to_json() if sized is not None else None,
             veto=self.veto.opinion(proposal) if self.veto is not None else None,
             amount=amount, rate=rate, confirmed_at=now))
 
-    def _voter_weights(self, proposal: EntryProposal) -> dict[str, float]:
-        rows = self.signals.rows(proposal.pair) if self.signals is not None else None
-        if rows is None:
-            return {}
-        index = rows.index_at(int(pd.Timestamp(proposal.candle_time).value))
-        if index is None:
-            return {}
-        return {name: round(float(rows.weight[index, i]), 4)
-                for i, name in enumerate(rows.names) if name in proposal.voters}
 
     def order_filled(self, pair: str, trade: Trade, order, current_time: datetime,
                      **kwargs) -> None:
@@ -444,10 +437,9 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
             else:
                 self.risk.on_exit_filled(trade, order)
         if self.trading:
+            self.tower.on_fill(trade, order, _utc(current_time))  # reconciliation, alerts first
             route_legs = getattr(self.dp._exchange, "route_legs", None) if self.dp else None
-            self.trail.on_fill(trade, order,
-                               route_legs(order.order_id) if callable(route_legs) else None)
-            self.tower.on_fill(trade, order, _utc(current_time))
+            self.trail.write(trade, order, route_legs)
 
     def custom_stoploss(self, pair: str, trade: Trade, current_time: datetime,
                         current_rate: float, current_profit: float, after_fill: bool,

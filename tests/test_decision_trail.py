@@ -81,3 +81,21 @@ def test_router_legs_and_exit_are_appended(trade):
     assert [len(r["legs"]) for r in route] == [2, 1]
     assert sum(leg["amount"] for leg in route[0]["legs"]) == pytest.approx(0.05)
     assert trade.get_custom_data(EXIT_KEY)["reason"] == "CARRY_FUNDING_FLIP"
+
+
+def test_a_failing_trail_write_never_raises_into_the_fill(trade, monkeypatch):
+    trail = DecisionTrail()
+    trail.confirmed("ETH/USDT:USDT", "short", _trail())
+
+    def broken_legs(order_id: str) -> list:
+        raise RuntimeError("fills log unreadable")
+
+    trail.write(trade, _order(trade, "sell", "sor-9"), broken_legs)  # logged, not raised
+    assert trade.get_custom_data(ENTRY_KEY)["proposal"]["tag"] == "ens"  # the rest is kept
+    assert trade.get_custom_data(ROUTE_KEY) is None
+
+    def broken_store(key, value):
+        raise RuntimeError("database locked")
+
+    monkeypatch.setattr(trade, "set_custom_data", broken_store)
+    trail.write(trade, _order(trade, "buy", "e-exit"), None)  # logged, not raised

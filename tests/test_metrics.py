@@ -169,6 +169,8 @@ def test_equity_drawdown_in_r_trading_state_halts_and_leverage(part):
     assert one(s, "centaur_daily_return_ratio") == pytest.approx(-0.01)
     assert one(s, "centaur_trading_state", state="HALTED") == 1.0
     assert one(s, "centaur_trading_state", state="ACTIVE") == 0.0
+    assert one(s, "centaur_trading_state", state="UNKNOWN") == 0.0
+    assert one(s, "centaur_risk_state_readable") == 1.0
     assert one(s, "centaur_halt_active", reason="KILL_SWITCH") == 1.0
     assert one(s, "centaur_halt_active", reason="EXCHANGE_ERROR_RATE") == 0.0  # ended
     assert one(s, "centaur_halt_active", reason="DAILY_DRAWDOWN") == 0.0
@@ -290,6 +292,24 @@ def test_a_failing_source_is_counted_and_the_others_still_answer(tmp_path, trade
     assert "centaur_equity_usd" not in s
     assert one(s, "centaur_open_trades") == 1
     assert one(s, "centaur_halt_active", reason="KILL_SWITCH") == 0.0  # a fresh risk state
+    assert one(s, "centaur_risk_state_readable") == 1.0
+    # without the status view the trading state is not known: UNKNOWN, never silence
+    assert one(s, "centaur_trading_state", state="UNKNOWN") == 1.0
+    assert one(s, "centaur_trading_state", state="ACTIVE") == 0.0
+
+
+def test_an_unreadable_risk_state_fails_closed_instead_of_going_quiet(tmp_path, trades_db):
+    host = FakeHost(tmp_path, STATUS)
+    host.centaur_state.put(STATE_NS, STATE_KEY, {"halts": "garbled"})  # RiskStateInvalid
+    part = MetricsPart(host, host_sources(host, None), lambda: NOW)
+    s = scrape(part)
+    assert one(s, "centaur_metrics_errors_total", section="risk") == 1
+    assert one(s, "centaur_risk_state_readable") == 0.0
+    # an alert on any active halt, or on a state other than ACTIVE, still fires
+    assert s["centaur_halt_active"] == {(("reason", "UNKNOWN"),): 1.0}
+    assert {dict(k)["state"]: v for k, v in s["centaur_trading_state"].items()} == {
+        "ACTIVE": 0.0, "REDUCING": 0.0, "HALTED": 0.0, "UNKNOWN": 1.0}
+    assert one(s, "centaur_equity_usd") == 9_900.0  # the other sections still answer
 
 
 def test_the_factory_is_off_by_default_and_names_the_key_of_a_busy_port(tmp_path):
