@@ -6,6 +6,13 @@ weekly report reads with ``human_go_log``). One lock serialises the bot loop (co
 with the operator's channels (Telegram's thread, the REST API's), which all go through the one
 book of the process. A ``GoPrompt`` (Telegram buttons) is told when a request is filed and when
 it is settled; it never blocks the bot loop.
+
+Presses refused over and over (a stranger's chat hammering the button) stay bounded: the log
+keeps the last ``REFUSED_KEPT_PER_REQUEST`` refused answers of each request (accepted answers
+and timeouts are all kept), and a refusal is announced (WARNING ``HUMAN_GO_REFUSED``) at most
+once per ``REFUSED_EVENT_EVERY_SECS`` per request - strangers' presses apart from the
+authorised operator's. The book reads the answer log once, at start; the status answers from
+the last ``RECENT_ANSWERS_KEPT`` answers it keeps in memory.
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ logger = logging.getLogger(__name__)
 
 REQUESTS = "human_go"
 ANSWERS = "human_go_answers"
-KEEP_CLOSED_DAYS = 35  # closed requests kept this long; the answer log is kept whole
+KEEP_CLOSED_DAYS = 35  # closed requests kept this long; the answer log is kept (see above)
+REFUSED_KEPT_PER_REQUEST = 10
+REFUSED_EVENT_EVERY_SECS = 60
+RECENT_ANSWERS_KEPT = 50
 
 
 class UnknownRequest(KeyError):
@@ -48,6 +58,12 @@ def human_go_log(store: StateStore, since: datetime | None = None,
             and (until is None or datetime.fromisoformat(r["at"]) < until)]
 
 
+def _serial(key: str) -> int:
+    """The running number in an answer's key (``<at>|<serial>|<request id>``)."""
+    parts = key.split("|")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
+
+
 class GoBook:
     def __init__(self, store: StateStore, events: EventSink | None = None,
                  prompt: GoPrompt | None = None):
@@ -58,7 +74,16 @@ class GoBook:
         self._requests = {key: GoRequest.from_json(value)
                           for key, value in store.items(REQUESTS).items()}
         self._unsent: set[str] = set()
-        self._answers = len(store.items(ANSWERS))
+        answers = store.items(ANSWERS)  # the one whole read of the log, at start
+        self._answers = max((_serial(key) for key in answers), default=0)
+        self._recent = dict(list(answers.items())[-RECENT_ANSWERS_KEPT:])
+        self._refused: dict[str, list[str]] = {}  # request id -> its refused answers' keys
+        for key, record in answers.items():
+            if not record.get("accepted", True):
+                self._refused.setdefault(record["request_id"], []).append(key)
+        for request_id in list(self._refused):
+            self._trim_refused(request_id)
+        self._refusal_said: dict[tuple[str, bool], datetime] = {}
 
     # --- the bot loop ----------------------------------------------------------------------
 
@@ -121,6 +146,8 @@ class GoBook:
                 if after.status == GoStatus.TIMEOUT:
                     self._log(rule.timeout_record(after))
                 self._settle(after)
+            if not record.accepted and not self._say_refusal(request_id, operator, now):
+                return record  # logged; announced less than a minute ago
         severity = (Severity.INFO if record.accepted and go else Severity.WARNING)
         message = (f"{record.answer.upper()} by {record.by} via {record.via} on request "
                    f"{request_id} ({record.notional_usd:.2f} USD)")
@@ -129,6 +156,16 @@ class GoBook:
             logger.warning("[%s] %s", record.reason, message)
         self._emit(request, severity, record.reason, message, now)
         return record
+
+    def _say_refusal(self, request_id: str, operator: Operator, now: datetime) -> bool:
+        """A refused press is announced at most every ``REFUSED_EVENT_EVERY_SECS`` per request,
+        strangers' apart from the authorised operator's."""
+        key = (request_id, operator.authorised)
+        said = self._refusal_said.get(key)
+        if said is not None and (now - said).total_seconds() < REFUSED_EVENT_EVERY_SECS:
+            return False
+        self._refusal_said[key] = now
+        return True
 
     def record_prompt(self, request_id: str, chat_id: int | None, message_id: int | None
                       ) -> None:
@@ -159,7 +196,9 @@ class GoBook:
             return sorted(self._requests.values(), key=lambda r: r.created_at)[-limit:]
 
     def recent_answers(self, limit: int = 20) -> list[dict[str, Any]]:
-        return human_go_log(self._store)[-limit:]
+        """The last answers, oldest first (at most ``RECENT_ANSWERS_KEPT``; from memory)."""
+        with self._lock:
+            return [self._recent[key] for key in sorted(self._recent)[-limit:]]
 
     # --- the store ---------------------------------------------------------------------------
 
@@ -206,7 +245,21 @@ class GoBook:
     def _log(self, record: AnswerRecord) -> None:
         self._answers += 1
         key = f"{record.at.isoformat()}|{self._answers:08d}|{record.request_id}"
-        self._store.put(ANSWERS, key, record.to_json())
+        value = record.to_json()
+        self._store.put(ANSWERS, key, value)
+        self._recent[key] = value
+        for old in sorted(self._recent)[:-RECENT_ANSWERS_KEPT]:
+            del self._recent[old]
+        if not record.accepted:
+            self._refused.setdefault(record.request_id, []).append(key)
+            self._trim_refused(record.request_id)
+
+    def _trim_refused(self, request_id: str) -> None:
+        keys = self._refused[request_id]
+        while len(keys) > REFUSED_KEPT_PER_REQUEST:
+            old = keys.pop(0)
+            self._store.delete(ANSWERS, old)
+            self._recent.pop(old, None)
 
     def _prune(self, now: datetime) -> None:
         cutoff = now - timedelta(days=KEEP_CLOSED_DAYS)
@@ -214,6 +267,9 @@ class GoBook:
             if request.closed_at is not None and request.closed_at < cutoff:
                 self._store.delete(REQUESTS, request.id)
                 del self._requests[request.id]
+                self._refused.pop(request.id, None)
+                for key in [k for k in self._refusal_said if k[0] == request.id]:
+                    del self._refusal_said[key]
 
     def _emit(self, request: GoRequest, severity: Severity, code: ReasonCode, message: str,
               now: datetime) -> None:

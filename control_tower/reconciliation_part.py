@@ -13,11 +13,15 @@ the next loop run one too); ``tolerance_ratio`` and ``dust_lots`` (``control_tow
   a forced entry placed from the REST thread may fill between the venue's answer and the
   trade's commit. Then: a CRITICAL ``RECONCILIATION_DRIFT`` (the drifts in ``data``) and a
   halt of entries under that code (``RiskEngine.halt_entries``: open positions are kept and
-  managed). The halt ends when a run in which every venue answered finds no drift
-  (``RECONCILIATION_OK``, WARNING).
-- A venue that cannot be asked: ``RECONCILIATION_FAILED`` WARNING at the first failure of a
-  streak; at ``failures_before_halt`` runs in a row, CRITICAL and a halt under that code (fail
-  closed) until every venue answers again. Its holdings are left out of the comparison.
+  managed). The halt ends when a run in which every venue answered finds no drift and
+  compared every holding it announced - a drifting pair left out of a run (open orders) keeps
+  the halt; a halt the part did not announce (from before a restart) ends only at a run that
+  left nothing out (``RECONCILIATION_OK``, WARNING).
+- A venue that cannot be asked, or a run that fails as a whole (the bot's books cannot be
+  read): ``RECONCILIATION_FAILED`` WARNING at the first failure of a streak; at
+  ``failures_before_halt`` runs in a row, CRITICAL and a halt under that code (fail closed)
+  until a run succeeds with every venue answering. A failed venue's holdings are left out of
+  the comparison; a failed run compares nothing and its error is in the status.
 
 Live mode only. In dry-run freqtrade holds nothing at the venue (its fills are simulated,
 ``fetch_positions`` answers nothing) and the dry-run wallet is computed from the same trades it
@@ -77,6 +81,16 @@ class RunResult:
     asked: list[str]
     failed: dict[str, str]
     skipped_pairs: list[str]
+    error: str | None = None  # the run itself failed: nothing was compared
+
+    def compared(self, holding: Holding) -> bool:
+        """The run compared this holding: its account answered and its pair was settled."""
+        return any(holds(label, holding) for label in self.asked) and \
+            not unsettled(holding, frozenset(self.skipped_pairs))
+
+
+def _error_text(err: Exception) -> str:
+    return redact_text(f"{type(err).__name__}: {err}")[:300]
 
 
 class ReconciliationPart(BasePart):
@@ -111,10 +125,16 @@ class ReconciliationPart(BasePart):
 
     def run(self, now: datetime) -> RunResult:
         self._due, self.last_run = False, now
-        result = self._compare()
+        try:
+            result = self._compare()
+        except Exception as err:  # noqa: BLE001 - a run that fails is a failed run (fail closed)
+            logger.exception("[%s] the reconciliation run failed",
+                             ReasonCode.RECONCILIATION_FAILED)
+            result = RunResult([], [], {}, [], error=_error_text(err))
         self.last = result
         self._after_failures(now, result)
-        self._after_drifts(now, result)
+        if result.error is None:
+            self._after_drifts(now, result)
         return result
 
     def _compare(self) -> RunResult:
@@ -136,7 +156,7 @@ class ReconciliationPart(BasePart):
                 dust.update(dust_base(account, set(expected) | set(found),
                                       self.settings.dust_lots, sources.quote))
             except Exception as err:  # noqa: BLE001 - any failure: this venue is not known
-                failed[account.label] = redact_text(f"{type(err).__name__}: {err}")[:300]
+                failed[account.label] = _error_text(err)
                 continue
             reported.update(found)
             asked.append(account.label)
@@ -150,15 +170,17 @@ class ReconciliationPart(BasePart):
         return RunResult(drifts, asked, failed, sorted(pairs))
 
     def _after_failures(self, now: datetime, result: RunResult) -> None:
-        if not result.failed:
+        if not result.failed and result.error is None:
             if self.failures:
                 logger.info("[%s] every venue answered again", ReasonCode.RECONCILIATION_OK)
             self.failures = 0
             self._clear(now, ReasonCode.RECONCILIATION_FAILED, "every venue answers again")
             return
         self.failures += 1
-        what = "; ".join(f"{venue}: {error}" for venue, error in sorted(result.failed.items()))
-        data = {"failed": dict(result.failed), "consecutive_failures": self.failures}
+        what = "; ".join([f"the run: {result.error}"] * (result.error is not None)
+                         + [f"{venue}: {error}" for venue, error in sorted(result.failed.items())])
+        data = {"failed": dict(result.failed), "error": result.error,
+                "consecutive_failures": self.failures}
         if self.failures == 1:
             self.events.emit(OperatorEvent(
                 now, Severity.WARNING, ReasonCode.RECONCILIATION_FAILED,
@@ -179,10 +201,17 @@ class ReconciliationPart(BasePart):
             self._due = True  # a drift seen once: looked at again at the next loop
         if confirmed:
             self._drift(now, confirmed)
-        elif not seen and not result.failed:
+        elif not seen and not result.failed and self._covered(result):
             self._announced = frozenset()
             self._clear(now, ReasonCode.RECONCILIATION_DRIFT,
                         "reconciliation clean: venues and trades agree")
+
+    def _covered(self, result: RunResult) -> bool:
+        """The run compared every holding whose drift halted entries; a halt this part did not
+        announce (from before a restart): the run left nothing out."""
+        if not self._announced:
+            return not result.skipped_pairs
+        return all(result.compared(holding) for holding, _ in self._announced)
 
     def _drift(self, now: datetime, drifts: list[Drift]) -> None:
         key = frozenset((d.holding, str(d.kind)) for d in drifts)
@@ -222,6 +251,7 @@ class ReconciliationPart(BasePart):
             "venues_asked": last.asked if last else [],
             "venues_failed": last.failed if last else {},
             "consecutive_failures": self.failures,
+            "error": last.error if last else None,
             "skipped_pairs": last.skipped_pairs if last else [],
             "drifts": [d.as_dict() for d in last.drifts] if last else [],
             "halted": [c for c in self.risk.active_halt_codes(now)

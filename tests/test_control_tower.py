@@ -36,7 +36,7 @@ from tests.support.freqtrade_run import run_freqtrade, write_config
 from tests.support.paths import BINANCE_DATA, PROJECT_ROOT, RECORDINGS
 from tests.support.processes import TradeProcess, as_list, free_port, wait_until
 from tests.support.prometheus import running_prometheus
-from tests.test_human_go_bot import buttons, prompt_for, room_in_candle
+from tests.test_human_go_bot import buttons, prompt_for, room_in_candle, timed_out_without_trade
 from tests.test_paper_gate import profits, write_dry_run_db
 
 pytestmark = pytest.mark.slow
@@ -184,11 +184,9 @@ def test_no_answer_in_time_is_no_trade(stack):
     room_in_candle(GO_TIMEOUT_SECS + 25)
     assert "[HUMAN_GO_PENDING]" in str(client.forceenter(ETH, "short"))
     prompt_for(telegram, ETH, "short")
-    wait_until(lambda: [r for r in client._get("centaur/go")["recent"]
-                        if r["pair"] == ETH and r["status"] == "timeout"],
-               GO_TIMEOUT_SECS + 20, "the GO request to time out", process)
-    assert "[HUMAN_GO_TIMEOUT]" in str(client.forceenter(ETH, "short"))
-    assert ETH not in open_pairs(client)
+    (pending,) = [r for r in client._get("centaur/go")["pending"]
+                  if (r["pair"], r["side"]) == (ETH, "short")]
+    timed_out_without_trade(client, process, ETH, "short", pending["id"], GO_TIMEOUT_SECS)
 
 
 def test_a_drift_at_the_venue_halts_entries_with_a_critical_alert_on_both_channels(stack):

@@ -15,7 +15,13 @@ from centaur.settings import settings_from
 from centaur.settings.tower import HumanConfirmSettings
 from centaur.state import StateStore
 from control_tower.human_go import GoStatus, Operator
-from control_tower.human_go_book import GoBook, UnknownRequest, human_go_log
+from control_tower.human_go_book import (
+    ANSWERS,
+    REFUSED_KEPT_PER_REQUEST,
+    GoBook,
+    UnknownRequest,
+    human_go_log,
+)
 from control_tower.human_go_part import HumanGoGate, HumanGoPart, human_go_part
 from control_tower.human_go_telegram import (
     callback_data,
@@ -289,3 +295,60 @@ def test_the_part_is_built_only_when_enabled_and_trading():
     assert status["above_usd"] == 100
     part.on_loop(T0 + timedelta(seconds=301))
     assert part.status(T0 + timedelta(seconds=301))["pending"] == []
+
+
+class CountingStore(StateStore):
+    """The real store, counting whole-namespace reads of the answer log."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.answer_reads = 0
+
+    def items(self, namespace: str) -> dict[str, Any]:
+        self.answer_reads += namespace == ANSWERS
+        return super().items(namespace)
+
+
+def test_presses_from_other_chats_keep_a_bounded_log_and_few_warnings():
+    store = CountingStore()
+    gate = HumanGoGate(SETTINGS, GoBook(store, EventSink(store)))
+    gate.at_confirm(proposal(), entry(T0))
+    request = only_request(gate)
+    for i in range(100):  # a stranger hammers the button, one press every 0.5 s
+        intruder = Operator(f"telegram user {i} in chat 999", "telegram", authorised=False)
+        record = gate.book.answer(request.id, True, intruder, T0 + timedelta(seconds=i / 2))
+        assert not record.accepted
+    refused = [r for r in human_go_log(store) if not r["accepted"]]
+    assert len(refused) == REFUSED_KEPT_PER_REQUEST
+    assert refused[-1]["by"] == "telegram user 99 in chat 999"  # the latest are kept
+    warnings = [e for e in EventSink(store).recent(500)
+                if e["code"] == ReasonCode.HUMAN_GO_REFUSED]
+    assert len(warnings) == 1  # 50 s of presses: one WARNING per minute per request
+    gate.book.answer(request.id, True, Operator("x in chat 999", "telegram", False),
+                     T0 + timedelta(seconds=59))
+    assert gate.book.get(request.id).status == GoStatus.PENDING  # never granted by a stranger
+    # the operator's own GO is logged and announced whatever the strangers did
+    gate.book.answer(request.id, True, OPERATOR, T0 + timedelta(seconds=59, milliseconds=1))
+    assert gate.book.get(request.id).status == GoStatus.GRANTED
+    assert EventSink(store).recent()[-1]["code"] == ReasonCode.HUMAN_GO_GRANTED
+    reads = store.answer_reads
+    part = HumanGoPart(SETTINGS, gate.book)
+    for _ in range(20):  # status (REST, Prometheus scrapes) does not read the whole log
+        answers = part.status(T0 + timedelta(seconds=60))["recent_answers"]
+    assert store.answer_reads == reads
+    assert len(answers) == 10 and answers[-1]["answer"] == "go" and answers[-1]["accepted"]
+    assert answers == human_go_log(store)[-10:]
+
+
+def test_a_refused_press_a_minute_later_is_announced_again(gate, store):
+    gate.at_confirm(proposal(), entry(T0))
+    request = only_request(gate)
+    intruder = Operator("telegram user 9 in chat 999", "telegram", authorised=False)
+    for seconds in (1, 2, 61):
+        gate.book.answer(request.id, True, intruder, T0 + timedelta(seconds=seconds))
+    codes = [e["code"] for e in EventSink(store).recent(50)]
+    assert codes.count(ReasonCode.HUMAN_GO_REFUSED) == 2
+    # a late press by the operator is not muted by the stranger's
+    gate.book.answer(request.id, True, OPERATOR, T0 + timedelta(seconds=62))
+    assert [e["code"] for e in EventSink(store).recent(50)].count(
+        ReasonCode.HUMAN_GO_REFUSED) == 3

@@ -16,6 +16,7 @@ import ccxt
 import pytest
 from freqtrade.persistence import PairLocks
 
+from centaur.decision import Decision, ReasonCode
 from centaur.events import EventSink
 from centaur.interventions import InterventionBook
 from centaur.pipeline import EntryProposal, EntryRequest
@@ -338,3 +339,67 @@ def test_the_settings_reject_a_bad_tolerance():
         settings_from({"centaur": {"reconciliation": {"failures_befor_halt": 2}}})
     assert settings_from({"centaur": {"reconciliation": {"enabled": True}}}
                          ).reconciliation.failures_before_halt == 3
+
+
+def test_a_run_that_crashes_is_a_failed_run_and_halts_after_n():
+    bot = Bot(failures_before_halt=2)
+    bot.part.on_loop(NOW)
+    assert bot.part.status(NOW)["venues_asked"] == ["binance:futures"]
+
+    def broken() -> list:
+        raise RuntimeError("database is locked")
+
+    bot.part.sources.open_trades = broken
+    first, second = NOW + timedelta(seconds=60), NOW + timedelta(seconds=120)
+    bot.part.on_loop(first)  # does not raise: the part owns its failure
+    assert bot.codes() == [("RECONCILIATION_FAILED", "warning")]
+    status = bot.part.status(first)
+    assert status["consecutive_failures"] == 1
+    assert "RuntimeError: database is locked" in status["error"]
+    assert status["venues_asked"] == [] and status["last_run"] == first.isoformat()
+    bot.part.on_loop(second)
+    assert bot.halts(second) == ["RECONCILIATION_FAILED"]  # fail closed
+    assert bot.codes()[-1] == ("RECONCILIATION_FAILED", "critical")
+    # the books answer again: a clean run ends the halt
+    bot.part.sources.open_trades = lambda: bot.trades
+    clean = NOW + timedelta(seconds=180)
+    bot.part.on_loop(clean)
+    assert bot.halts(clean) == [] and bot.part.status(clean)["error"] is None
+    assert bot.codes()[-1] == ("RECONCILIATION_OK", "warning")
+
+
+def test_a_drifting_pair_left_out_of_a_run_keeps_the_drift_halt():
+    bot = Bot()
+    bot.venue.positions.clear()  # the BTC fill is lost at the venue
+    bot.part.on_loop(NOW)
+    bot.part.on_loop(NOW + timedelta(seconds=5))
+    assert bot.halts(NOW + timedelta(seconds=5)) == ["RECONCILIATION_DRIFT"]
+    # an exit order opens on the drifting pair: it is left out, nothing seen, still halted
+    bot.trades[0].has_open_orders = True
+    skipped = NOW + timedelta(seconds=65)
+    bot.part.on_loop(skipped)
+    assert bot.part.last.skipped_pairs == [BTC] and bot.part.last.drifts == []
+    assert bot.halts(skipped) == ["RECONCILIATION_DRIFT"]
+    # settled again and still missing: halted, announced once
+    bot.trades[0].has_open_orders = False
+    bot.part.on_loop(skipped + timedelta(seconds=60))
+    bot.part.on_loop(skipped + timedelta(seconds=65))
+    assert bot.halts(skipped + timedelta(seconds=65)) == ["RECONCILIATION_DRIFT"]
+    assert bot.codes() == [("RECONCILIATION_DRIFT", "critical")]
+    # the operator restores the position: compared and agreeing, the halt ends
+    bot.venue.positions.append(_position(BTC, 0.01))
+    clean = skipped + timedelta(seconds=125)
+    bot.part.on_loop(clean)
+    assert bot.halts(clean) == []
+    assert bot.codes()[-1] == ("RECONCILIATION_OK", "warning")
+
+
+def test_a_drift_halt_from_before_a_restart_ends_only_at_a_run_that_skipped_nothing():
+    bot = Bot()
+    bot.risk.halt_entries(NOW, Decision(False, ReasonCode.RECONCILIATION_DRIFT, "before"))
+    bot.trades[0].has_open_orders = True  # which holding drifted is not known to this part
+    bot.part.on_loop(NOW)
+    assert bot.halts(NOW) == ["RECONCILIATION_DRIFT"]
+    bot.trades[0].has_open_orders = False
+    bot.part.on_loop(NOW + timedelta(seconds=60))
+    assert bot.halts(NOW + timedelta(seconds=60)) == []
