@@ -4,7 +4,9 @@
   and ``telegram.chat_id``, filled by freqtrade from FREQTRADE__TELEGRAM__TOKEN / __CHAT_ID),
   at ``centaur.telegram.base_url`` when set (a local Bot API server), else api.telegram.org.
   Success is ``{"ok": true}``; a 429 carries ``parameters.retry_after``
-  (https://core.telegram.org/bots/api#making-requests, #responseparameters).
+  (https://core.telegram.org/bots/api#making-requests, #responseparameters). ``BotApi`` is the
+  one HTTP shell of the Bot API for the tower (the weekly report's ``sendDocument`` too): the
+  token is in every request's path, so no error it raises names the URL.
 - Slack-compatible incoming webhook: POST ``{"text": ...}`` as JSON to the URL in the
   environment variable ``centaur.alerts.slack.webhook_url_env``; success is HTTP 200 (body
   ``ok``); a 429 carries ``Retry-After`` (https://api.slack.com/messaging/webhooks,
@@ -47,9 +49,10 @@ class AlertChannel(Protocol):
 
 
 def _post(session: requests.Session, url: str, timeout_secs: float,
-          payload: dict[str, Any]) -> requests.Response:
+          **body: Any) -> requests.Response:
+    """POST ``body`` (``json=`` or ``data=``/``files=``); no answer is a ``DeliveryError``."""
     try:
-        return session.post(url, json=payload, timeout=timeout_secs)
+        return session.post(url, timeout=timeout_secs, **body)
     except requests.RequestException as err:  # its text names the URL's path: left out
         raise DeliveryError(f"{type(err).__name__}: no answer from the channel") from err
 
@@ -61,32 +64,45 @@ def _retry_after(value: Any) -> float | None:
         return None
 
 
+class BotApi:
+    """One bot's Bot API over HTTP: ``call`` returns the answer's body or raises a
+    ``DeliveryError`` that never names the URL (the token is in its path)."""
+
+    def __init__(self, token: str, base_url: str | None = None):
+        REDACTOR.add([token])
+        self._url = f"{(base_url or TELEGRAM_API).rstrip('/')}/bot{token}"
+        self._session = requests.Session()
+
+    def call(self, method: str, timeout_secs: float, **body: Any) -> dict[str, Any]:
+        response = _post(self._session, f"{self._url}/{method}", timeout_secs, **body)
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        if response.status_code == 200 and answer.get("ok"):
+            return answer
+        retry = _retry_after((answer.get("parameters") or {}).get("retry_after"))
+        raise DeliveryError(f"Telegram {method} HTTP {response.status_code}: "
+                            f"{answer.get('description') or response.text[:200]}", retry)
+
+
 class TelegramChannel:
     name = "telegram"
 
     def __init__(self, token: str, chat_id: str, base_url: str | None = None,
                  timeout_secs: float = 3.0, topic_id: str | None = None):
-        REDACTOR.add([token])
-        self._url = f"{(base_url or TELEGRAM_API).rstrip('/')}/bot{token}/sendMessage"
+        self._api = BotApi(token, base_url)
         self._chat_id, self._topic_id = str(chat_id), topic_id
         self._timeout_secs = timeout_secs
-        self._session = requests.Session()
 
     def send(self, text: str) -> None:
         payload: dict[str, Any] = {"chat_id": self._chat_id, "text": text[:TELEGRAM_MAX_CHARS],
                                    "disable_web_page_preview": True}
         if self._topic_id:
             payload["message_thread_id"] = self._topic_id
-        response = _post(self._session, self._url, self._timeout_secs, payload)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if response.status_code == 200 and body.get("ok"):
-            return
-        retry = _retry_after((body.get("parameters") or {}).get("retry_after"))
-        raise DeliveryError(f"Telegram HTTP {response.status_code}: "
-                            f"{body.get('description') or response.text[:200]}", retry)
+        self._api.call("sendMessage", self._timeout_secs, json=payload)
 
 
 class SlackWebhookChannel:
@@ -100,7 +116,7 @@ class SlackWebhookChannel:
 
     def send(self, text: str) -> None:
         response = _post(self._session, self._url, self._timeout_secs,
-                         {"text": text[:SLACK_MAX_CHARS]})
+                         json={"text": text[:SLACK_MAX_CHARS]})
         if response.status_code == 200:
             return
         raise DeliveryError(f"webhook HTTP {response.status_code}: {response.text[:200]}",

@@ -10,15 +10,19 @@ names the environment variable holding the webhook URL; ``dedup_secs``,
 ``alerts_outbox``, the channels in ``alert_channels``.
 
 The part subscribes ``AlertRouter.accept`` to the event sink, so each event becomes outbox
-entries (state store) at once, in the thread that emitted it; the events this process stored
-before the part was built (start-up halts such as ``STATE_LOST``) are taken from the store
-first (those few may also have gone out once as freqtrade's plain Telegram text).
+entries (state store) at once, in the thread that emitted it; then it takes the events this
+process stored before (start-up halts such as ``STATE_LOST``) from the store (those few may also
+have gone out once as freqtrade's plain Telegram text). Subscribing first loses no event that
+another thread emits meanwhile; an event both heard and stored is accepted once (whichever path
+brings it first: events are told apart by time, severity, code, pair and text).
 
 Delivery runs on a worker thread of the part, not in ``on_loop``: an HTTP call to a slow or
 dead channel (up to ``request_timeout_secs`` per try) never delays the bot loop, and an alert
 emitted outside it (the operator's REST kill switch, a stopped bot) still goes out within a
 second. The worker wakes when an alert is added and every ``POLL_SECS`` for retries and
-rate-limit summaries. A failed delivery stays in the outbox and is retried with backoff; its
+rate-limit summaries. ``stop`` joins it and makes a last try in the caller only when the worker
+has ended: a worker still in a slow send keeps its alerts (the outbox) and nothing is sent
+twice. A failed delivery stays in the outbox and is retried with backoff; its
 first failure is logged as an ``ALERT_UNDELIVERED`` event, which never becomes an alert itself.
 With the Telegram channel on, freqtrade's own forwarding of event text is turned off (no double
 messages).
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +58,7 @@ from control_tower.part import BasePart, TowerHost
 logger = logging.getLogger(__name__)
 
 POLL_SECS = 1.0
+JOIN_MARGIN_SECS = 5.0  # stop waits for the worker 2 x request_timeout_secs + this
 _ICON = {Severity.INFO: "🔵", Severity.WARNING: "🟠", Severity.CRITICAL: "🔴"}
 
 
@@ -85,7 +90,8 @@ class AlertRouter:
             return []
         with self._lock:
             added = self._close_windows(now)
-            if not self._dedup.fresh(str(alert.code), alert.pair, now):
+            self._dedup.clear(alert.code)
+            if not self._dedup.fresh(alert, now):
                 self.duplicates += 1
                 return added
             text = alert_text(alert, self.bot_name)
@@ -169,17 +175,32 @@ class AlertsPart(BasePart):
         self._fills, self._primary_venue = fills, primary_venue
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
+        self.join_secs = 2 * router.settings.request_timeout_secs + JOIN_MARGIN_SECS
+        self._seen: OrderedDict[tuple[Any, ...], None] = OrderedDict()
+        self._seen_lock = threading.Lock()
         self.undelivered_events = 0  # ALERT_UNDELIVERED events emitted (first failures)
 
     # --- alerts in --------------------------------------------------------------------------
 
     def on_event(self, event: OperatorEvent) -> None:
-        if self.router.accept(event, self._clock()):
+        if self._first_time(event) and self.router.accept(event, self._clock()):
             self._wake.set()
 
+    def _first_time(self, event: OperatorEvent) -> bool:
+        """False for an event already taken (heard live and read back from the store)."""
+        identity = (event.time, str(event.severity), str(event.code), event.pair,
+                    event.message)
+        with self._seen_lock:
+            if identity in self._seen:
+                return False
+            self._seen[identity] = None
+            while len(self._seen) > 2 * KEEP_EVENTS:
+                self._seen.popitem(last=False)
+        return True
+
     def catch_up(self, records: Sequence[Mapping[str, Any]], since: datetime) -> None:
-        """The stored events of this process emitted before the part subscribed (start-up:
-        ``STATE_LOST``, a restored halt...)."""
+        """The stored events of this process (start-up: ``STATE_LOST``, a restored halt...);
+        called after subscribing, so those heard live already are skipped."""
         for record in records:
             event = _stored_event(record)
             if event is not None and event.time >= since:
@@ -224,14 +245,23 @@ class AlertsPart(BasePart):
             self._wake.clear()
 
     def stop(self) -> None:
+        """Join the worker, then a last try in the caller - only once the worker has ended (a
+        worker still sending would send the same alerts again); what is left stays in the
+        outbox for the next start, and a later ``stop`` finishes the job."""
         if self._thread is not None:
             self._stopping.set()
             self._wake.set()
-            self._thread.join(timeout=2 * self.router.settings.request_timeout_secs + 5)
+            self._thread.join(timeout=self.join_secs)
+            if self._thread.is_alive():
+                logger.warning("[%s] the alert worker is still sending after %.0f s; what it "
+                               "has not sent stays in the outbox", ReasonCode.ALERT_UNDELIVERED,
+                               self.join_secs)
+                return
             self._thread = None
             self.drain(self._clock())  # a last try; what fails stays for the next start
         if self._fills is not None:
             self._fills.close()
+            self._fills = None
 
     def status(self, now: datetime) -> dict[str, Any]:
         return {**self.router.status(now), "undelivered_events": self.undelivered_events,
@@ -274,8 +304,8 @@ def alerts_part(host: TowerHost) -> AlertsPart | None:
                       str(host.config.get("exchange", {}).get("name", "")))
     if "telegram" in part.channels:
         host.events.replace_notify(None)  # the router delivers events to Telegram itself
+    host.events.subscribe(part.on_event)  # first: no event emitted meanwhile is missed
     part.catch_up(host.events.recent(KEEP_EVENTS), process_started_at())
-    host.events.subscribe(part.on_event)
     part.start()
     logger.info("alerts: %s; %d alert(s) waiting in the outbox", ", ".join(
         f"{r.channel} from {r.min_severity}" for r in routes), len(router.outbox.pending()))

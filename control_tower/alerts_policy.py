@@ -5,8 +5,13 @@ injected.
   alert about itself, recursively); an LLM skip of a signal whose confidence reaches
   ``veto_alert_min_confidence`` becomes a WARNING ``VETO_HIGH_CONVICTION``; every other event
   keeps its severity and code;
-- de-duplication (``Deduplicator``): the same (code, pair) within ``dedup_secs`` of its first
-  alert is dropped, CRITICAL included;
+- de-duplication (``Deduplicator``): the same alert repeated - same code, pair, severity and
+  message text - within ``dedup_secs`` of its first sending is dropped, CRITICAL included. A
+  different message is a different alert (another venue, another drift, "entries halted"); a
+  severity above the last one sent for the (code, pair) is never a duplicate (a WARNING that
+  turns CRITICAL); an event that clears a condition (``CLEARS``: ``OPERATOR_RESUME``,
+  ``RECONCILIATION_OK``) forgets the alerts of the codes it clears, so the condition coming
+  back is alerted again;
 - routing (``ChannelRoute.takes``): a channel takes the alerts at or above its minimum severity;
 - rate limit (``RateLimiter``): at most ``max_per_minute`` alerts per channel per minute (the
   window opens at its first alert); more are counted by code and summarised in one line when
@@ -16,6 +21,7 @@ injected.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -26,6 +32,13 @@ from centaur.events import OperatorEvent, Severity
 SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 NEVER_ALERTED = frozenset({ReasonCode.ALERT_UNDELIVERED})
 RATE_WINDOW_SECS = 60.0  # a channel's max_per_minute counts per window of this length
+# The codes an event clears (None: every code - a resume may clear any halt, and names them only
+# in its text).
+CLEARS: dict[ReasonCode, frozenset[ReasonCode] | None] = {
+    ReasonCode.OPERATOR_RESUME: None,
+    ReasonCode.RECONCILIATION_OK: frozenset({ReasonCode.RECONCILIATION_DRIFT,
+                                             ReasonCode.RECONCILIATION_FAILED}),
+}
 
 
 def rank(event: OperatorEvent, veto_alert_min_confidence: float) -> OperatorEvent | None:
@@ -52,18 +65,39 @@ class ChannelRoute:
 
 
 class Deduplicator:
-    """(code, pair) seen within ``window_secs`` of its first alert: a duplicate."""
+    """An alert whose (code, pair, severity, message) was sent within ``window_secs``: a
+    duplicate - unless its severity is above the last one sent for its (code, pair)."""
 
     def __init__(self, window_secs: float):
         self.window = timedelta(seconds=window_secs)
-        self._first: dict[tuple[str, str | None], datetime] = {}
+        self._first: dict[tuple[str, str | None, str, str], datetime] = {}
+        self._last: dict[tuple[str, str | None], tuple[Severity, datetime]] = {}
 
-    def fresh(self, code: str, pair: str | None, now: datetime) -> bool:
+    def fresh(self, alert: OperatorEvent, now: datetime) -> bool:
         self._first = {k: t for k, t in self._first.items() if now - t < self.window}
-        if (code, pair) in self._first:
+        self._last = {k: v for k, v in self._last.items() if now - v[1] < self.window}
+        topic = (str(alert.code), alert.pair)
+        key = (*topic, str(alert.severity), _digest(alert.message))
+        last = self._last.get(topic)
+        escalated = last is not None and SEVERITY_RANK[alert.severity] > SEVERITY_RANK[last[0]]
+        if key in self._first and not escalated:
             return False
-        self._first[(code, pair)] = now
+        self._first[key] = now
+        self._last[topic] = (alert.severity, now)
         return True
+
+    def clear(self, code: ReasonCode) -> None:
+        """Forget the alerts of the codes ``code`` clears (``CLEARS``), if it clears any."""
+        if code not in CLEARS:
+            return
+        cleared = CLEARS[code]
+        gone = (lambda c: True) if cleared is None else (lambda c: c in cleared)
+        self._first = {k: t for k, t in self._first.items() if not gone(k[0])}
+        self._last = {k: v for k, v in self._last.items() if not gone(k[0])}
+
+
+def _digest(message: str) -> str:
+    return hashlib.sha256(message.encode()).hexdigest()[:16]
 
 
 @dataclass

@@ -4,7 +4,7 @@ and a PDF of the same plots and tables (matplotlib's ``PdfPages``).
 Plots: the daily equity curve, its drawdown, and profit by strategy/enter_tag. The HTML embeds
 them as base64 PNGs (one self-contained file to send or open); the PDF has one page of KPIs and
 plots, then pages of tables (attribution, winners and losers, slippage by venue, vetoes and their
-counterfactual, halts, manual overrides).
+counterfactual, halts, manual overrides). The database is named with its password masked.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.dates import DateFormatter  # noqa: E402
 
 from centaur.report_files import write_report  # noqa: E402
+from control_tower.weekly_sources import shown_db_url  # noqa: E402
 
 ROWS_PER_PAGE = 28
 
@@ -138,7 +139,8 @@ def plot_pngs(report: Mapping[str, Any]) -> dict[str, bytes]:
 def markdown(report: Mapping[str, Any]) -> str:
     w = report["window"]
     lines = [f"# Weekly report {w['start']:%Y-%m-%d} - {w['end']:%Y-%m-%d}", "",
-             f"Database: `{report['db_url']}`; generated {_text(report['generated_at'])} UTC.",
+             f"Database: `{shown_db_url(report['db_url'])}`; "
+             f"generated {_text(report['generated_at'])} UTC.",
              "", "| KPI | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in kpi_lines(report)]
     for title, key, columns in TABLES:
@@ -180,7 +182,7 @@ def title_of(report: Mapping[str, Any]) -> str:
 def html(report: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
     template = Environment(autoescape=select_autoescape(default=True)).from_string(_HTML)
     return template.render(
-        title=title_of(report), db_url=report["db_url"],
+        title=title_of(report), db_url=shown_db_url(report["db_url"]),
         generated=_text(report["generated_at"]), kpis=kpi_lines(report),
         plots=[(name, base64.b64encode(png).decode()) for name, png in pngs.items()],
         tables=[(title, columns, table_rows(report, key, columns))
@@ -227,6 +229,7 @@ def write_pdf(report: Mapping[str, Any], path: Path) -> Path:
 
 def write_all(report: Mapping[str, Any], stem: Path) -> list[Path]:
     """``stem``.json, .md, .html and .pdf."""
+    report = {**report, "db_url": shown_db_url(report["db_url"])}
     json_path, md_path = write_report(stem, report, markdown(report))
     html_path = stem.with_suffix(".html")
     html_path.write_text(html(report, plot_pngs(report)))

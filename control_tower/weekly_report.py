@@ -19,7 +19,8 @@ decisions and candles) into one JSON-able dict; ``control_tower.weekly_render`` 
   reason (``overrides``).
 
 CLI: ``python -m control_tower.weekly_report --config config/dry-run.json --out
-reports/weekly`` writes ``reports/weekly.{json,md,html,pdf}``.
+reports/weekly`` writes ``reports/weekly.{json,md,html,pdf}``. The report names its database
+with the password masked (``weekly_sources.shown_db_url``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ import pandas as pd
 from centaur.decision import ReasonCode
 from control_tower import weekly_equity as eq
 from control_tower.weekly_counterfactual import horizon_of, veto_outcomes
-from control_tower.weekly_sources import BotRecords, MissingDatabase, read_records, utc
+from control_tower.weekly_sources import (
+    BotRecords,
+    MissingDatabase,
+    read_records,
+    shown_db_url,
+    utc,
+)
 
 WEEK = timedelta(days=7)
 EXTREMES = 3
@@ -238,7 +245,7 @@ def build_report(records: BotRecords, window: Window, now: datetime) -> dict[str
     winners, losers = extremes(closed)
     return {
         "generated_at": utc(now), "window": {"start": window.start, "end": window.end},
-        "db_url": records.db_url, "stake_currency": records.stake_currency,
+        "db_url": shown_db_url(records.db_url), "stake_currency": records.stake_currency,
         "kpis": kpis(records.trades, closed, curve, window),
         "equity": [{"day": day, "equity_usd": round(float(v), 2),
                     "drawdown_ratio": round(float(drawdown[day]), 6)}

@@ -14,7 +14,9 @@ Where each record lives, for a freqtrade ``config`` (its ``db_url`` may be overr
 - candles for the vetoes' counterfactual: freqtrade's data directory (``datadir``).
 
 A file that does not exist is an empty source, except freqtrade's database: without it there
-is nothing to report, and ``MissingDatabase`` names the ``db_url`` and how to make one.
+is nothing to report, and ``MissingDatabase`` names the ``db_url`` and how to make one. A
+``db_url`` is shown (errors, the report's files) only through ``shown_db_url``: a PostgreSQL or
+MySQL URL carries its password, masked there.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from freqtrade.misc import parse_db_uri_for_logging
 from sqlalchemy import create_engine, inspect, text
 
 from centaur.settings import settings_from
@@ -55,11 +58,16 @@ class MissingDatabase(FileNotFoundError):
     """freqtrade's database is not there: nothing to report until a bot has traded."""
 
 
+def shown_db_url(db_url: str) -> str:
+    """``db_url`` as it may be shown or written: its password masked (freqtrade's helper)."""
+    return parse_db_uri_for_logging(db_url)
+
+
 @dataclass(frozen=True)
 class BotRecords:
     """Everything the report and the export read, as plain rows (dates as UTC timestamps)."""
 
-    db_url: str
+    db_url: str  # as read, password included: shown only through shown_db_url
     stake_currency: str
     starting_balance_usd: float
     trades: tuple[dict[str, Any], ...]
@@ -119,13 +127,14 @@ def read_freqtrade(db_url: str) -> tuple[list[dict[str, Any]], list[dict[str, An
     """freqtrade's trades and orders, dates as UTC timestamps."""
     if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
         raise MissingDatabase(
-            f"no freqtrade database at {db_url}. Fix: run the bot first so it writes its trades "
-            "(e.g. `make venue` in one shell, `freqtrade trade -c config/dry-run.json` in "
-            "another), or point --db-url at an existing database.")
+            f"no freqtrade database at {shown_db_url(db_url)}. Fix: run the bot first so it "
+            "writes its trades (e.g. `make venue` in one shell, `freqtrade trade -c "
+            "config/dry-run.json` in another), or point --db-url at an existing database.")
     engine = create_engine(db_url)
     try:
         if not inspect(engine).has_table("trades"):
-            raise MissingDatabase(f"{db_url} has no freqtrade 'trades' table. Fix: point "
+            raise MissingDatabase(f"{shown_db_url(db_url)} has no freqtrade 'trades' table. "
+                                  "Fix: point "
                                   "--db-url at the database of a freqtrade bot.")
         with engine.connect() as connection:
             trades = [_dated(dict(r._mapping)) for r in connection.execute(

@@ -5,6 +5,7 @@ Telegram Bot API server."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -35,6 +36,7 @@ from tests.support.processes import free_port
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TOKEN = "123456:ALERTS-TEST-TOKEN"
 CHAT_ID = 515151
+BTC_PAIR = "BTC/USDT:USDT"
 
 
 class RecordingChannel:
@@ -97,7 +99,7 @@ def test_alerts_go_to_the_channels_their_severity_reaches(channels):
     assert router.outbox.pending() == []
 
 
-def test_the_same_code_and_pair_within_the_dedup_window_is_one_alert(channels):
+def test_the_same_alert_repeated_within_the_dedup_window_is_one_alert(channels):
     router = _router(dedup_secs=300)
     critical = _event(Severity.CRITICAL, ReasonCode.DAILY_DRAWDOWN, pair=None)
     assert router.accept(critical, T0)
@@ -108,6 +110,55 @@ def test_the_same_code_and_pair_within_the_dedup_window_is_one_alert(channels):
     assert router.accept(critical, T0 + timedelta(seconds=300))  # the window is over
     router.drain(channels, T0 + timedelta(seconds=300))
     assert len(channels["slack"].texts) == 4 and router.duplicates == 2
+
+
+def _said(severity, code, message, pair=None, at=T0) -> OperatorEvent:
+    return OperatorEvent(at, severity, code, message, pair)
+
+
+def test_a_warning_turning_critical_is_alerted_even_within_the_dedup_window(channels):
+    router = _router(dedup_secs=300)
+    failed = ReasonCode.RECONCILIATION_FAILED
+    assert router.accept(_said(Severity.WARNING, failed, "could not ask bybit"), T0)
+    assert router.accept(_said(Severity.WARNING, failed, "could not ask bybit"),
+                         T0 + timedelta(seconds=60)) == []  # the same alert again
+    assert router.accept(_said(Severity.CRITICAL, failed, "failed 3 runs: entries halted"),
+                         T0 + timedelta(seconds=120))
+    # a higher severity than the last sent is never a duplicate, even with the same text
+    halted = _said(Severity.CRITICAL, ReasonCode.DAILY_DRAWDOWN, "drawdown 3 R")
+    router.accept(halted, T0)
+    router.accept(_said(Severity.WARNING, ReasonCode.DAILY_DRAWDOWN, "drawdown 2 R"), T0)
+    assert router.accept(halted, T0 + timedelta(seconds=1))
+    router.drain(channels, T0 + timedelta(seconds=120))
+    codes = [_code(t) for t in channels["slack"].texts]
+    assert codes.count("[RECONCILIATION_FAILED]") == 2 and codes.count("[DAILY_DRAWDOWN]") == 3
+    assert any("[CRITICAL] [RECONCILIATION_FAILED]: failed 3 runs: entries halted" in t
+               for t in channels["slack"].texts)
+
+
+def test_a_different_message_for_the_same_code_and_pair_is_another_alert(channels):
+    router = _router(dedup_secs=300)
+    for venue in ("binance", "bybit"):
+        assert router.accept(_said(Severity.WARNING, ReasonCode.HIGH_SLIPPAGE,
+                                   f"{venue}: order o1 filled 40.0 bps worse", BTC_PAIR), T0)
+    assert router.duplicates == 0
+
+
+def test_a_condition_coming_back_after_its_clear_is_alerted_again(channels):
+    router = _router(dedup_secs=300)
+    drift = _said(Severity.CRITICAL, ReasonCode.RECONCILIATION_DRIFT, "BTC holding disagrees")
+    kill = _said(Severity.CRITICAL, ReasonCode.KILL_SWITCH, "operator kill switch (telegram)")
+    assert router.accept(drift, T0) and router.accept(kill, T0)
+    router.accept(_said(Severity.WARNING, ReasonCode.RECONCILIATION_OK,
+                        "reconciliation clean; the RECONCILIATION_DRIFT halt is cleared"),
+                  T0 + timedelta(seconds=60))
+    assert router.accept(drift, T0 + timedelta(seconds=120))  # drifted again
+    assert router.accept(kill, T0 + timedelta(seconds=120)) == []  # not cleared yet
+    router.accept(_said(Severity.WARNING, ReasonCode.OPERATOR_RESUME,
+                        "telegram resumed trading; cleared KILL_SWITCH"),
+                  T0 + timedelta(seconds=130))
+    assert router.accept(kill, T0 + timedelta(seconds=140))  # killed again after the resume
+    assert router.duplicates == 1
 
 
 def test_a_storm_is_rate_limited_per_channel_and_summarised_when_the_window_reopens(channels):
@@ -216,6 +267,60 @@ def test_a_failing_channel_logs_alert_undelivered_once_and_never_alerts_about_it
     assert len(channels["telegram"].texts) == 1  # no alert about the undelivered one
     part.drain(T0 + timedelta(hours=1))
     assert len(channels["slack"].texts) == 1 and part.router.outbox.pending() == []
+
+
+class SlowChannel(RecordingChannel):
+    """Its first send hangs until released (a channel slower than the stop's wait)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.calls = 0
+        self.sending, self.release = threading.Event(), threading.Event()
+
+    def send(self, text: str) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            self.sending.set()
+            self.release.wait(10)
+        super().send(text)
+
+
+def test_stop_with_the_worker_still_sending_leaves_the_alert_to_it_never_sent_twice():
+    slow = SlowChannel("slack")
+    part, events = _part({"slack": slow})
+    part.start()
+    events.emit(_event(Severity.CRITICAL, ReasonCode.KILL_SWITCH, pair=None))
+    assert slow.sending.wait(5)
+    part.join_secs = 0.01
+    part.stop()  # the worker is still in its send: no last drain in this thread
+    assert slow.calls == 1 and part.status(T0)["worker_alive"]
+    slow.release.set()
+    part.join_secs = 10
+    part.stop()  # the worker ends; the last drain finds nothing left
+    assert slow.calls == 1 and len(slow.texts) == 1 and part.router.outbox.pending("slack") == []
+
+
+class RacingSink(EventSink):
+    """Another thread emits while the part subscribes: one event just before its listener is
+    in, one just after."""
+
+    def subscribe(self, listener) -> None:
+        self.emit(_event(Severity.CRITICAL, ReasonCode.STATE_LOST, pair=None,
+                         at=datetime.now(UTC)))
+        super().subscribe(listener)
+        self.emit(_event(Severity.CRITICAL, ReasonCode.KILL_SWITCH, pair=None,
+                         at=datetime.now(UTC)))
+
+
+def test_events_emitted_while_the_part_starts_are_alerted_once_each(slack, monkeypatch):
+    monkeypatch.setenv("CENTAUR_SLACK_WEBHOOK_URL", slack.url)
+    config = {"centaur": {"alerts": {"enabled": True, "dedup_secs": 0,
+                                     "slack": {"enabled": True}}}}
+    host = Host(config, StateStore(), [])
+    host.events = RacingSink(host.centaur_state)
+    part = alerts_part(host)
+    part.stop()
+    assert sorted(_code(t) for t in slack.texts()) == ["[KILL_SWITCH]", "[STATE_LOST]"]
 
 
 class DeskRuntime:

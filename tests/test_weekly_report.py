@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,20 @@ from centaur.state import StateStore, state_path
 from control_tower.human_go import AnswerRecord
 from control_tower.human_go_book import ANSWERS as GO_ANSWERS
 from control_tower.paper_gate import record_override
-from control_tower.weekly_report import main, parse_args, run, window_for
-from control_tower.weekly_report_part import NAMESPACE, due_week, weekly_report_part
+from control_tower.weekly_render import write_all
+from control_tower.weekly_report import build_report, main, parse_args, run, window_for
+from control_tower.weekly_report_part import (
+    NAMESPACE,
+    WeeklyReportPart,
+    due_week,
+    weekly_report_part,
+)
 from control_tower.weekly_sources import MissingDatabase, read_records, trading_config
 from llm_layer.store import DecisionRecord, DecisionStore
 from sor_exchange.fills_log import Fill, FillsLog, default_url
 from tests.fakes.telegram_bot_api import start_fake_bot_api
 from tests.support.paths import BINANCE_DATA
+from tests.support.processes import free_port
 
 WEEK_END = datetime(2026, 2, 16, tzinfo=UTC)  # a Monday
 DAY = datetime(2026, 2, 9)  # naive UTC, as freqtrade stores dates
@@ -289,6 +297,18 @@ def test_no_database_is_one_error_naming_the_url_and_the_fix(tmp_path, capsys):
     assert config["db_url"] in capsys.readouterr().err
 
 
+def test_a_database_password_is_masked_in_every_file(bot, tmp_path):
+    url = "postgresql+psycopg2://centaur:S3CRET-DB-PASSWORD@db.internal:5432/trades"
+    window = window_for(WEEK_END, WEEK_END)
+    records = replace(read_records(bot), db_url=url)
+    report = build_report(records, window, WEEK_END)
+    assert report["db_url"] == "postgresql+psycopg2://centaur:*****@db.internal:5432/trades"
+    files = write_all({**report, "db_url": url}, tmp_path / "weekly")  # masked when drawn too
+    for path in files:
+        assert b"S3CRET-DB-PASSWORD" not in path.read_bytes(), path.name
+    assert "centaur:*****@db.internal" in (tmp_path / "weekly.md").read_text()
+
+
 def test_window_is_the_seven_days_to_end_or_a_timerange():
     now = datetime(2026, 2, 18, 15, tzinfo=UTC)
     assert window_for(now).start == now - timedelta(days=7)
@@ -359,19 +379,21 @@ def test_the_part_sends_the_pdf_once_a_week_and_not_again_after_a_restart(bot, t
         part._send = flaky
         part.on_loop(datetime(2026, 2, 15, 23, tzinfo=UTC))  # Sunday: the baseline only
         part.on_loop(WEEK_END + timedelta(minutes=1))  # Monday: due, the send fails
+        assert part.wait(120)
         assert api.documents == [] and store.get(NAMESPACE, "last_week_end") == \
             (WEEK_END - timedelta(days=7)).isoformat()
         part.on_loop(WEEK_END + timedelta(minutes=2))  # retried: sent
+        assert part.wait(60)
         part.on_loop(WEEK_END + timedelta(minutes=3))
-        assert len(api.documents) == 1
+        assert part.wait(60) and len(api.documents) == 1
         document = api.documents[0]
         assert document["chat_id"] == 4242 and document["filename"] == "weekly-2026-02-16.pdf"
         assert document["content"].startswith(b"%PDF") and "4 trades" in document["caption"]
         restarted = weekly_report_part(host)
         restarted.on_loop(WEEK_END + timedelta(hours=5))
-        assert len(api.documents) == 1
+        assert restarted.wait(60) and len(api.documents) == 1
         restarted.on_loop(WEEK_END + timedelta(days=7, minutes=1))  # the next Monday
-        assert len(api.documents) == 2 and api.documents[1]["filename"] == \
+        assert restarted.wait(120) and len(api.documents) == 2 and api.documents[1]["filename"] == \
             "weekly-2026-02-23.pdf"
         codes = [(e["severity"], e["code"]) for e in host.events.recent(10)]
         assert codes == [("warning", "WEEKLY_REPORT"), ("info", "WEEKLY_REPORT"),
@@ -389,3 +411,58 @@ def test_the_part_is_off_by_default_and_needs_the_telegram_block(bot, tmp_path):
 
     with pytest.raises(CentaurConfigError, match="FREQTRADE__TELEGRAM__TOKEN"):
         weekly_report_part(host)
+
+
+class SlowBuild:
+    """A build that runs until released (the database, the candles, matplotlib)."""
+
+    def __init__(self, pdf: Path):
+        self.pdf, self.calls = pdf, 0
+        self.running, self.release, self.done = (threading.Event(), threading.Event(),
+                                                 threading.Event())
+
+    def __call__(self, week: datetime, now: datetime) -> tuple[Path, str]:
+        self.calls += 1
+        self.running.set()
+        self.release.wait(5)
+        self.done.set()
+        return self.pdf, "4 trades"
+
+
+def test_the_bot_loop_only_starts_the_job_one_at_a_time(tmp_path):
+    pdf = tmp_path / "weekly.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    store = StateStore()
+    store.put(NAMESPACE, "last_week_end", (WEEK_END - timedelta(days=7)).isoformat())
+    build, sent = SlowBuild(pdf), []
+    part = WeeklyReportPart(store, EventSink(store), build,
+                            lambda path, caption: sent.append(path.name), retry_secs=0)
+    part.on_loop(WEEK_END + timedelta(minutes=1))  # due: the job starts, the loop goes on
+    assert build.running.wait(5) and not build.done.is_set()
+    part.on_loop(WEEK_END + timedelta(minutes=2))  # still running: no second job
+    assert part.status(WEEK_END)["running"] and build.calls == 1
+    assert store.get(NAMESPACE, "last_week_end") == (WEEK_END - timedelta(days=7)).isoformat()
+    build.release.set()
+    part.stop()  # waits for the job
+    assert sent == ["weekly.pdf"] and build.calls == 1
+    assert store.get(NAMESPACE, "last_week_end") == WEEK_END.isoformat()
+    assert not part.status(WEEK_END)["running"]
+
+
+def test_a_failed_send_tells_no_token(bot, tmp_path):
+    token = "777:WEEKLY-LEAK-TOKEN"
+    pdf = tmp_path / "weekly.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    store = StateStore()
+    host = _host(bot, f"http://127.0.0.1:{free_port()}", store)  # nobody listens there
+    host.config["telegram"]["token"] = token
+    part = weekly_report_part(host)
+    part._build = lambda week, now: (pdf, "4 trades")  # the sender under test, not the build
+    part.on_loop(datetime(2026, 2, 15, 23, tzinfo=UTC))
+    part.on_loop(WEEK_END + timedelta(minutes=1))
+    assert part.wait(30)
+    (warning,) = [e for e in host.events.recent() if e["code"] == "WEEKLY_REPORT"]
+    status = json.dumps(part.status(WEEK_END))
+    assert "ConnectionError" in warning["message"] and "ConnectionError" in status
+    for text in (warning["message"], status):
+        assert "WEEKLY-LEAK-TOKEN" not in text and "/bot" not in text

@@ -49,7 +49,7 @@ class AlertsSettings(Section):
     enabled: bool = False
     telegram: TelegramAlertSettings = Field(default_factory=TelegramAlertSettings)
     slack: SlackAlertSettings = Field(default_factory=SlackAlertSettings)
-    dedup_secs: float = Field(default=300.0, ge=0)  # same (code, pair) again: dropped
+    dedup_secs: float = Field(default=300.0, ge=0)  # the same alert again: dropped
     retry_base_secs: float = Field(default=5.0, gt=0)  # backoff: base x 2^(attempts - 1)
     retry_max_secs: float = Field(default=300.0, gt=0)
     request_timeout_secs: float = Field(default=3.0, gt=0, le=30)
