@@ -112,7 +112,6 @@ class ReasonCode(StrEnum):
     SIZE_RAMP = "SIZE_RAMP"  # live size scaled while the ramp runs
     HIGH_SLIPPAGE = "HIGH_SLIPPAGE"  # a venue's fill slipped beyond the alert threshold
     VETO_HIGH_CONVICTION = "VETO_HIGH_CONVICTION"  # the LLM vetoed a high-conviction signal
-    VENUE_SAFE_MODE = "VENUE_SAFE_MODE"  # a venue answers only in safe mode (no new orders)
     ALERT_UNDELIVERED = "ALERT_UNDELIVERED"  # an alert channel failed; kept and retried
     WEEKLY_REPORT = "WEEKLY_REPORT"  # the weekly report was built (and sent)
     ALERTS_SUPPRESSED = "ALERTS_SUPPRESSED"  # a channel's rate limit held alerts back: summary

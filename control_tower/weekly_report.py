@@ -55,7 +55,8 @@ HALT_CODES = frozenset({
     ReasonCode.LOSS_STREAK, ReasonCode.EXCHANGE_ERROR_RATE, ReasonCode.STATE_LOST,
     ReasonCode.STATE_CORRUPT, ReasonCode.TRADING_STATE_HALTED,
     ReasonCode.TRADING_STATE_REDUCING, ReasonCode.BREAKER_TRIGGERED,
-    ReasonCode.RECONCILIATION_DRIFT, ReasonCode.PAPER_GATE_REFUSED, ReasonCode.VENUE_SAFE_MODE})
+    ReasonCode.RECONCILIATION_DRIFT, ReasonCode.PAPER_GATE_REFUSED,
+    ReasonCode.RECONCILIATION_FAILED})
 # Operator actions known from their events; GO answers and paper-gate overrides come from
 # their own records (who, why), not from their events (HUMAN_GO_*, PAPER_GATE_OVERRIDE).
 OVERRIDE_CODES = frozenset({

@@ -191,7 +191,7 @@ def test_an_undelivered_alert_stays_in_the_outbox_and_is_retried_with_backoff(ch
     router = _router(retry_base_secs=5, retry_max_secs=60)
     slack = channels["slack"]
     slack.fail_next(2)
-    router.accept(_event(code=ReasonCode.VENUE_SAFE_MODE), T0)
+    router.accept(_event(code=ReasonCode.EXCHANGE_ERROR_RATE), T0)
     failed = router.drain(channels, T0)
     assert [(e.channel, e.attempts) for e in failed] == [("slack", 1)]
     assert failed[0].next_attempt_at == T0 + timedelta(seconds=5)
@@ -201,7 +201,7 @@ def test_an_undelivered_alert_stays_in_the_outbox_and_is_retried_with_backoff(ch
     failed = router.drain(channels, T0 + timedelta(seconds=5))
     assert failed[0].attempts == 2 and failed[0].next_attempt_at == T0 + timedelta(seconds=15)
     assert router.drain(channels, T0 + timedelta(seconds=15)) == []
-    assert [_code(t) for t in slack.texts] == ["[VENUE_SAFE_MODE]",
+    assert [_code(t) for t in slack.texts] == ["[EXCHANGE_ERROR_RATE]",
                                                     "[RECONCILIATION_DRIFT]"]  # order kept
     assert router.outbox.pending() == []
 
