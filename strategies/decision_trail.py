@@ -93,6 +93,14 @@ class DecisionTrail:
             while len(self._pending) > KEEP_PENDING:
                 self._pending.pop(next(iter(self._pending)))
 
+    # Hyperopt pickles the strategy into its workers; a lock does not travel.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_pending": dict(self._pending)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._pending = state["_pending"]
+        self._lock = threading.Lock()
+
     def write(self, trade: Any, order: Any,
               route_legs: Callable[[str], list[dict[str, Any]]] | None) -> None:
         """``on_fill`` with the router's legs; the trail informs, it never stops the fill's

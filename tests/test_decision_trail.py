@@ -99,3 +99,13 @@ def test_a_failing_trail_write_never_raises_into_the_fill(trade, monkeypatch):
 
     monkeypatch.setattr(trade, "set_custom_data", broken_store)
     trail.write(trade, _order(trade, "buy", "e-exit"), None)  # logged, not raised
+
+
+def test_the_trail_travels_to_hyperopt_workers():
+    import pickle
+
+    trail = DecisionTrail()
+    trail.confirmed("ETH/USDT:USDT", "short", {"x": 1})
+    copy = pickle.loads(pickle.dumps(trail))
+    copy.confirmed("BTC/USDT:USDT", "long", {"y": 2})  # its lock works
+    assert len(copy._pending) == 2

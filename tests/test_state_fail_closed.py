@@ -160,6 +160,8 @@ def test_losing_the_state_never_reenables_trading(bot):
 
     # 2. random bytes: moved aside, HALTED STATE_CORRUPT (not a start-up crash)
     bot["state_file"].write_bytes(os.urandom(8192))
+    for suffix in ("-wal", "-shm"):  # a WAL left by a bot stopped hard would still hold page 1
+        Path(f"{bot['state_file']}{suffix}").unlink(missing_ok=True)
     corrupt = Bot(bot, "after_garbage")
     try:
         assert corrupt.halt_codes() == {"STATE_CORRUPT"}
