@@ -5,6 +5,10 @@ are the same whether computed over the whole backtest frame or over the last 100
 freqtrade serves live: the prompt of a decision is reproducible. Each row uses data up to its
 own candle's close, never after. Order-book skew exists only live; open interest is not in the
 shared data and is reported as unavailable rather than invented.
+
+Headline sentiment (``llm_layer.sentiment``'s ``news_sent_6h`` / ``news_count_6h`` / 24 h
+columns, when the frame has them) enters as ``news_sentiment``; a frame without them gives the
+same prompt as before, so records made without sentiment still replay.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ CALM_BELOW_RATIO = 0.7
 ELEVATED_ABOVE_RATIO = 1.4
 FEATURES = ("llm_ret_1h", "llm_ret_24h", "llm_vol_ratio", "llm_vol_24h", "llm_funding",
             "llm_funding_change_24h")
+NEWS_WINDOWS_HOURS = (6, 24)  # llm_layer.sentiment adds news_sent_<h>h, news_count_<h>h
 
 
 def _candles(hours: float, timeframe: str) -> int:
@@ -74,6 +79,8 @@ class MarketState:
     funding_change_24h: float | None
     open_interest_change_24h_ratio: float | None = None  # not in the shared data
     order_book_skew: float | None = None  # live only
+    # headline sentiment (mean score in [-1, 1], scored headlines) per window; None: not wired
+    news_sentiment: tuple[tuple[int, float | None, int], ...] | None = None
 
     @classmethod
     def from_row(cls, row: pd.Series | dict[str, Any],
@@ -87,6 +94,7 @@ class MarketState:
             funding_rate=_round(value["llm_funding"], 6),
             funding_change_24h=_round(value["llm_funding_change_24h"], 6),
             order_book_skew=_round(order_book_skew, 3),
+            news_sentiment=_news_sentiment(row),
         )
 
     def to_prompt(self) -> dict[str, Any]:
@@ -100,7 +108,24 @@ class MarketState:
             if self.open_interest_change_24h_ratio is not None else "unavailable",
             "order_book_skew": self.order_book_skew
             if self.order_book_skew is not None else "unavailable",
-        }
+        } | self._news_prompt()
+
+    def _news_prompt(self) -> dict[str, Any]:
+        if self.news_sentiment is None:
+            return {}  # the prompt (and its record key) as before sentiment existed
+        return {"news_sentiment": {f"last_{hours}h": {"mean_score": mean, "headlines": count}
+                                   for hours, mean, count in self.news_sentiment}}
+
+
+def _news_sentiment(row: pd.Series | dict[str, Any]
+                    ) -> tuple[tuple[int, float | None, int], ...] | None:
+    windows = []
+    for hours in NEWS_WINDOWS_HOURS:
+        count = _finite(row.get(f"news_count_{hours}h"))
+        if count is not None:
+            mean = _round(_finite(row.get(f"news_sent_{hours}h")), 2)
+            windows.append((hours, mean, int(count)))
+    return tuple(windows) or None
 
 
 def _finite(value: Any) -> float | None:

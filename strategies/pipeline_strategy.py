@@ -70,6 +70,7 @@ from risk_protections.risk_inputs import Account, CandleRows
 from sor_exchange.selection import check_exchange_class
 from strategies.decision_trail import DecisionTrail, entry_trail, voter_weights
 from strategies.ensemble_core import EnsembleSignals, enabled_signals
+from strategies.news_columns import NewsColumns
 from strategies.fixed_risk import (
     FIXED_LEVERAGE,
     FIXED_STOP_PRICE_RATIO,
@@ -140,6 +141,7 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
                                    freqai_enabled(self.config), self.events, self.trading) \
             if self.uses_models else None
         self.candle_rows = CandleRows(step)
+        self.news = NewsColumns.from_config(self.config, self.centaur.llm)
         self.risk = RiskEngine(self.centaur.risk, RiskCollaborators(
             config=self.config, store=self.centaur_state, events=self.events,
             interventions=self.interventions, rows=self.candle_rows,
@@ -289,6 +291,8 @@ class PipelineStrategy(CentaurFeaturesMixin, CentaurStrategy):
             self.funding_gaps.check(pair, dataframe)
         if self.models is not None:
             dataframe = self.models.add(dataframe, metadata, getattr(self, "freqai", None), self)
+        if self.news is not None:  # headline sentiment: the news signal's and the veto's input
+            dataframe = self.news.add(dataframe, pair, self.timeframe)
         if self.signals is not None:
             dataframe = self.signals.indicators(dataframe, pair, self.dp)
         dataframe = add_risk_columns(dataframe, self.centaur.risk,

@@ -12,7 +12,7 @@ from centaur.settings import CentaurConfigError
 from centaur.settings.ensemble import EnsembleSettings
 from strategies import ensemble
 from strategies.ensemble_core import enabled_signals
-from strategies.signals import Family, SignalFrame
+from strategies.signals import REGISTRY, Family, SignalFrame
 
 
 SETTINGS = EnsembleSettings()
@@ -116,6 +116,6 @@ def test_score_stays_in_minus_one_one(direction, confidence, weights, trending):
 
 def test_the_enabled_signals_come_from_the_config_in_registry_order():
     assert enabled_signals(EnsembleSettings(signals=("ema_adx", "basis"))) == ("basis", "ema_adx")
-    assert len(enabled_signals(EnsembleSettings())) == 8
+    assert len(enabled_signals(EnsembleSettings())) == len(REGISTRY)
     with pytest.raises(CentaurConfigError, match="unknown signal.*'trend'.*Fix"):
         enabled_signals(EnsembleSettings(signals=("trend",)))

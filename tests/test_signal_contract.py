@@ -37,6 +37,8 @@ from freqtrade.strategy import merge_informative_pair
 
 from centaur.market_data import FUNDING_TIMEFRAME, with_funding_rate
 from centaur.settings.ensemble import RegimeFallbackSettings
+from llm_layer.news import Headline
+from llm_layer.sentiment import ScoredHeadline, add_sentiment_features
 from strategies.signals import REGISTRY, TAG_SEPARATOR, Family, Signal, SignalContext, SignalFrame
 from strategies.signals.base import state_frame
 from strategies.signals.hourly import hourly_columns, spot_pair
@@ -122,6 +124,15 @@ def _ranker_stand_in(candles: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "ranker_tradeable": (universe.reindex(dates) == len(candles)).astype(int).to_numpy()})
 
 
+def _news_stand_in(hourly: pd.DataFrame) -> list[ScoredHeadline]:
+    """One stand-in "headline" about BTC at each 1h close, scored tanh(100 x that hour's log
+    return): the ``news_*`` columns computed by ``llm_layer.sentiment`` from known data only."""
+    closes = hourly["date"] + HOUR
+    scores = np.tanh(100 * np.log(hourly["close"]).diff()).fillna(0.0)
+    return [ScoredHeadline(Headline(t.to_pydatetime(), "stand-in", "", ("BTC",)), float(s))
+            for t, s in zip(closes, scores)]
+
+
 def prepared(data: Inputs) -> tuple[pd.DataFrame, SignalContext]:
     """PAIR's dataframe as a suite strategy hands it to its signals, and their context."""
     hourly = hourly_columns(data.hourly.copy(), data.spot.copy(), RegimeFallbackSettings())
@@ -131,6 +142,7 @@ def prepared(data: Inputs) -> tuple[pd.DataFrame, SignalContext]:
     dataframe = with_funding_rate(dataframe, dp, PAIR, TIMEFRAME)
     ranker = _ranker_stand_in(data.candles)
     dataframe[list(ranker.columns)] = ranker.to_numpy()
+    add_sentiment_features(dataframe, _news_stand_in(data.hourly), "BTC", TIMEFRAME)
     return dataframe, SignalContext(dp, PAIR, TIMEFRAME)
 
 

@@ -60,6 +60,9 @@ class NewsSettings(Section):
     rss_refresh_secs: float = Field(default=300.0, gt=0)
     lookback_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     max_headlines: int = Field(default=5, ge=0, le=50)
+    # the csv's headlines scored once (VADER lexicon, cached) and aggregated per asset into the
+    # candles' ``news_*`` columns: the news signal's input and part of the veto's market state
+    sentiment: bool = False
 
     @field_validator("rss_urls")
     @classmethod
@@ -74,6 +77,9 @@ class NewsSettings(Section):
         if self.source == "csv" and not self.csv_path:
             raise ValueError("news.source is 'csv' but news.csv_path is not set; "
                              "set csv_path to a timestamped headlines file")
+        if self.sentiment and self.source != "csv":
+            raise ValueError("news.sentiment needs news.source 'csv' (a timestamped headlines "
+                             "file); live RSS headlines are not scored yet")
         if self.source == "rss" and not self.rss_urls:
             raise ValueError("news.source is 'rss' but news.rss_urls is empty; "
                              "list at least one feed URL")

@@ -17,6 +17,7 @@ from strategies.signals import (
     breakout,
     ema_adx,
     funding,
+    news_sentiment,
     ranker,
     rsi_bounce,
     squeeze,
@@ -49,6 +50,8 @@ REGISTRY: dict[str, SignalEntry] = {
                     breakout.from_strategy),
         SignalEntry(funding.FundingExtremes, funding.FundingParameters, funding.from_strategy),
         SignalEntry(ranker.RankerTopK, ranker.RankerParameters, ranker.from_strategy),
+        SignalEntry(news_sentiment.NewsSentiment, news_sentiment.NewsSentimentParameters,
+                    news_sentiment.from_strategy),
     )
 }
 
