@@ -84,3 +84,4 @@ def build_datadir(csv_path: Path, spot_1h_path: Path, target: Path) -> DerivedDa
     return DerivedData(target, five["date"].iloc[0], five["date"].iloc[-1],
                        float(funding["open"].mean()), float(funding["open"].min()),
                        float(funding["open"].max()))
+

@@ -78,10 +78,35 @@ def on_minus_off(on_trades: Sequence[dict[str, Any]], off_trades: Sequence[dict[
     return {**{k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else
                    (None if isinstance(v, float) else v)) for k, v in difference.items()},
             "total_r_difference": round(float(on.sum() - off.sum()), 4),
+            # the interval of the total: the per-pair interval times the pairs
+            "total_lower": _scaled(difference["lower"], len(on)),
+            "total_upper": _scaled(difference["upper"], len(on)),
             "in_both": len(on_keys & off_keys), "only_on": len(on_keys - off_keys),
             "only_off": len(off_keys - on_keys),
             "pairing": "trades paired by (pair, side, open time); a trade only one run opened "
                        "counts 0 R on the other side"}
+
+
+def _scaled(value: float, pairs: int) -> float | None:
+    return round(value * pairs, 4) if math.isfinite(value) else None
+
+
+def null_comparison(effect: float | None, null_effects: Sequence[float]) -> dict[str, Any]:
+    """The arm's total R difference against the random vetoes' (same skip rate, one per seed):
+    where it falls in that distribution and the share of random vetoes that did at least as
+    well (an empirical one-sided p-value with the +1 correction, ``(k + 1) / (n + 1)``)."""
+    values = [v for v in null_effects if v is not None]
+    if effect is None or not values:
+        return {"seeds": len(values), "effect": effect, "null_mean": None, "null_sd": None,
+                "null_min": None, "null_max": None, "share_at_least_as_good": None,
+                "p_value": None}
+    at_least = sum(1 for v in values if v >= effect)
+    return {"seeds": len(values), "effect": effect,
+            "null_mean": round(float(np.mean(values)), 4),
+            "null_sd": round(float(np.std(values, ddof=1)), 4) if len(values) > 1 else None,
+            "null_min": round(min(values), 4), "null_max": round(max(values), 4),
+            "share_at_least_as_good": round(at_least / len(values), 4),
+            "p_value": round((at_least + 1) / (len(values) + 1), 4)}
 
 
 def _mean(values: Sequence[float]) -> float | None:

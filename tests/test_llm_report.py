@@ -93,3 +93,35 @@ def test_the_2022_datadir_from_the_real_nautilus_bars(tmp_path):
     assert set(funding["date"].dt.hour) == {0, 8, 16}
     assert derived.funding_min >= INTEREST_RATE - 1e-12  # contango month: premium above spot
     assert derived.first_candle.isoformat().startswith("2021-12-31T23:00")
+
+
+@pytest.mark.slow
+def test_the_135m_model_runs_every_arm_end_to_end_on_a_short_range(tmp_path):
+    """The report on two weeks of 2021-22 (1h spot): the 135M model, the lexicon rule, a model
+    that is not installed; random vetoes skip at the model's rate; intervals hold the estimate."""
+    from research import llm_report
+
+    pytest.importorskip("xllamacpp")
+    llm_report.main(["--periods", "2021-22", "--timerange-2021", "20211012-20211026",
+                     "--models", "smollm2-135m", "lexicon", "no-such-model",
+                     "--random-seeds", "2", "--no-ledger", "--no-breaker",
+                     "--store", str(tmp_path / "record.sqlite"), "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "veto.json").read_text())
+    assert report["models"]["no-such-model"]["installed"] is False
+    period, = report["periods"]
+    assert set(period["models"]) == {"smollm2-135m", "lexicon"}
+    for section in period["models"].values():
+        difference = section["veto"]["on_minus_off_r"]
+        if difference["total_lower"] is not None:
+            assert difference["total_lower"] <= difference["total_r_difference"] <= \
+                difference["total_upper"]
+        for arm in section["random"]:
+            assert arm["target_skip_rate"] == section["veto"]["skip_rate"]
+            consulted = max(arm["consulted"], 1)
+            # a Bernoulli skip at the target rate: within 4 standard deviations of it
+            tolerance = 4 * (arm["target_skip_rate"] * (1 - arm["target_skip_rate"])
+                             / consulted) ** 0.5 + 1 / consulted
+            assert abs(arm["skip_rate"] - arm["target_skip_rate"]) <= tolerance
+        assert section["against_random"]["seeds"] == 2
+    assert period["models"]["smollm2-135m"]["veto"]["latency_ms"]["n"] > 0
+    assert "not installed" in (tmp_path / "veto.md").read_text()
