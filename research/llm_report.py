@@ -173,22 +173,16 @@ def resolve_model(name: str) -> Model | dict[str, Any]:
 
 
 def _registry_model(name: str) -> Model | dict[str, Any]:
+    """A model of the registry (``llm_layer.models``), if its weights are installed
+    (``make llm-fetch``); otherwise why not - never another model in its place."""
+    from llm_layer import models as registry
+
     try:
-        from llm_layer import models as registry
-    except ImportError:
-        return {"installed": False, "reason": "llm_layer.models (the model registry) does not "
-                                              "exist in this tree"}
-    locate = getattr(registry, "gguf_path", None) or getattr(registry, "model_path", None)
-    if locate is None:
-        return {"installed": False, "reason": "llm_layer.models has no gguf_path/model_path "
-                                              "function to locate the weights"}
-    try:
-        path = locate(name)
-    except Exception as err:  # noqa: BLE001 - the registry's own error says what is missing
-        return {"installed": False, "reason": f"{type(err).__name__}: {err}"}
-    if not path or not Path(path).is_file():
-        return {"installed": False, "reason": f"weights of {name} not installed ({path})"}
-    return Model(name, name, "llm", str(path), "from llm_layer.models")
+        path, alias = registry.resolve(name)
+    except registry.ModelUnavailable as err:
+        return {"installed": False, "reason": str(err)}
+    return Model(name, alias, "llm", str(path), registry.MODELS[name].note
+                 if name in registry.MODELS else "a GGUF file")
 
 
 def _free_port() -> int:
