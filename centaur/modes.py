@@ -16,3 +16,9 @@ def is_trading(config: dict[str, Any]) -> bool:
     The run mode may be the enum or its string value (a config written back to disk)."""
     mode = config.get("runmode")
     return getattr(mode, "value", mode) in _TRADE_VALUES
+
+
+def is_live(config: dict[str, Any]) -> bool:
+    """True in ``freqtrade trade`` with real orders (``dry_run: false``)."""
+    mode = config.get("runmode")
+    return getattr(mode, "value", mode) == RunMode.LIVE.value

@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any
 
 from freqtrade.constants import DEFAULT_DB_DRYRUN_URL, DEFAULT_DB_PROD_URL
-from freqtrade.enums import RunMode
 from freqtrade.misc import parse_db_uri_for_logging
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -51,6 +50,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from centaur.decision import Decision, ReasonCode
 from centaur.events import OperatorEvent, Severity
+from centaur.modes import is_live
 from centaur.settings import CentaurConfigError
 from centaur.settings.tower import PaperGateSettings
 from centaur.state import StateStore
@@ -249,11 +249,6 @@ def check_live_start(host: TowerHost, now: datetime, who: str) -> PaperGate:
     return PaperGate(db_url, record, verdict, override)
 
 
-def _is_live(config: dict[str, Any]) -> bool:
-    mode = config.get("runmode")
-    return getattr(mode, "value", mode) == RunMode.LIVE.value
-
-
 def _operator() -> str:
     try:
         return getpass.getuser()
@@ -263,6 +258,6 @@ def _operator() -> str:
 
 def part(host: TowerHost) -> PaperGate | None:
     """The tower's factory: live starts only, when ``centaur.paper_gate.enabled``."""
-    if not host.centaur.paper_gate.enabled or not _is_live(host.config):
+    if not host.centaur.paper_gate.enabled or not is_live(host.config):
         return None
     return check_live_start(host, datetime.now(UTC), _operator())

@@ -26,10 +26,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from freqtrade.enums import RunMode
 
 from centaur.decision import Decision, ReasonCode
 from centaur.events import OperatorEvent, Severity
+from centaur.modes import is_live
 from centaur.pipeline import EntryProposal, EntryRequest
 from centaur.settings.tower import SizeRampSettings
 from centaur.state import StateStore
@@ -134,8 +134,7 @@ def _utc(moment: datetime) -> datetime:
 def part(host: TowerHost) -> SizeRamp | None:
     """The tower's factory: live only, when ``centaur.size_ramp.enabled``."""
     settings = host.centaur.size_ramp
-    mode = host.config.get("runmode")
-    if not settings.enabled or getattr(mode, "value", mode) != RunMode.LIVE.value:
+    if not settings.enabled or not is_live(host.config):
         return None
     first = first_live_start(host.centaur_state, datetime.now(UTC))
     ramp = SizeRamp(SizeRampGate(first, settings), host.events)

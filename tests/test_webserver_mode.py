@@ -8,17 +8,14 @@ suite's ``generate_wallet_stats`` hook turns them into Python numbers).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from freqtrade_client import FtRestClient
 
-from tests.support.freqtrade_run import freqtrade_env, write_config
-from tests.support.paths import PROJECT_ROOT
-from tests.support.processes import TradeProcess, _default_sigint, free_port, wait_until
+from tests.support.freqtrade_run import write_config
+from tests.support.processes import TradeProcess, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,19 +31,6 @@ RISK_MODEL_COLUMNS = {"garch_sigma", "regime_position_scale", "regime_stop_multi
 NO_TRADE_DAY = "20250601-20250602"  # no signal enabled (below): the flagship stays flat
 
 
-class WebserverProcess(TradeProcess):
-    """``freqtrade webserver -c config``: started, polled and stopped like the trade process."""
-
-    def __init__(self, config: Path, log_path: Path, env: dict[str, str]):
-        self.log_path = log_path
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "freqtrade", "webserver", "-c", str(config)],
-            cwd=PROJECT_ROOT, env=freqtrade_env(env), stdout=self._log,
-            stderr=subprocess.STDOUT, preexec_fn=_default_sigint,
-        )
-
-
 @contextmanager
 def webserver(directory: Path):
     port = free_port()
@@ -56,7 +40,7 @@ def webserver(directory: Path):
                        "username": USER},
         "centaur": {"ensemble": {"signals": []}},  # flat: a run without a single trade
     })
-    process = WebserverProcess(config, directory / "webserver.log", ENV)
+    process = TradeProcess(config, directory / "webserver.log", ENV, command="webserver")
     client = FtRestClient(f"http://127.0.0.1:{port}", USER, PASSWORD, timeout=120)
     try:
         wait_until(lambda: client._get("ping") == {"status": "pong"}, 180, "the webserver",

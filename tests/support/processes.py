@@ -33,11 +33,15 @@ def _default_sigint() -> None:
 
 
 class TradeProcess:
-    def __init__(self, config: Path, log_path: Path, env: dict[str, str]):
+    """``freqtrade <command> -c config`` (``trade`` by default; ``webserver`` for FreqUI's
+    backtest mode), its output in ``log_path``."""
+
+    def __init__(self, config: Path, log_path: Path, env: dict[str, str],
+                 command: str = "trade"):
         self.log_path = log_path
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "freqtrade", "trade", "-c", str(config)],
+            [sys.executable, "-m", "freqtrade", command, "-c", str(config)],
             cwd=PROJECT_ROOT, env=freqtrade_env(env), stdout=self._log,
             stderr=subprocess.STDOUT, preexec_fn=_default_sigint,
         )
