@@ -12,9 +12,12 @@ overwritten) and raises ``StateCorrupt`` on a value whose checksum or JSON is ba
 layer turns those into a halt (``STATE_LOST`` / ``STATE_CORRUPT``). ``backup()`` writes a
 consistent copy to ``<file>.bak`` once the state has been checked at start-up.
 
-Where it lives (``state_path``): next to a SQLite ``db_url`` (``x.sqlite`` -> ``x.centaur.sqlite``),
-else under ``user_data/centaur_state``. Backtests and hyperopt use an in-memory store per run,
-so a backtest never touches a live bot's state.
+Where it lives (``state_path``): the database ``centaur.state_url`` names, else next to a
+SQLite ``db_url`` (``x.sqlite`` -> ``x.centaur.sqlite``), else in freqtrade's own PostgreSQL
+database when ``db_url`` is one (tables ``centaur_state*`` beside freqtrade's, served by
+``centaur.state_sql`` with the same guarantees), else under ``user_data/centaur_state``.
+Backtests and hyperopt use an in-memory store per run, so a backtest never touches a live
+bot's state.
 """
 from __future__ import annotations
 
@@ -27,27 +30,36 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from centaur.modes import is_trading
+from centaur.settings import settings_from
 from centaur.sqlite_tx import transaction
 
 MEMORY = ":memory:"
+SQLITE_URL = "sqlite:///"
 
 
 def state_path(config: dict[str, Any]) -> str:
-    """The store for this freqtrade process: a file for trade modes, memory otherwise."""
+    """The store for this freqtrade process: memory outside trade modes; else a SQLite file
+    or a PostgreSQL URL (``is_url``)."""
     if not is_trading(config):
         return MEMORY
+    explicit = settings_from(config).state_url
+    if explicit:
+        return explicit.removeprefix(SQLITE_URL) if explicit.startswith(SQLITE_URL) else explicit
     db_url = str(config.get("db_url", ""))
-    if db_url.startswith("sqlite:///") and not db_url.endswith(":memory:"):
-        db_file = Path(db_url.removeprefix("sqlite:///"))
+    if urlsplit(db_url).scheme.partition("+")[0] == "postgresql":
+        return db_url
+    if db_url.startswith(SQLITE_URL) and not db_url.endswith(":memory:"):
+        db_file = Path(db_url.removeprefix(SQLITE_URL))
         return str(db_file.with_name(f"{db_file.stem}.centaur.sqlite"))
     folder = Path(config.get("user_data_dir", "user_data")) / "centaur_state"
     return str(folder / f"{config.get('bot_name', 'freqtrade')}.sqlite")
 
 
 class StoreHealth(StrEnum):
-    """How the file was found when the store opened it."""
+    """How the file (or the tables, ``centaur.state_sql``) was found when opened."""
 
     OK = "ok"  # an existing store of a known schema
     NEW = "new"  # no file: created now
@@ -56,11 +68,22 @@ class StoreHealth(StrEnum):
 
 
 class StateCorrupt(Exception):
-    """A stored value failed its checksum or is not JSON; the message names the file."""
+    """A stored value failed its checksum or is not JSON; the message names the file (or the
+    database and table)."""
 
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def encode_rows(namespace: str, values: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(namespace, key, JSON text, its checksum) per value; raises before anything is written
+    when a value cannot be stored (NaN, infinity)."""
+    rows = []
+    for key, value in values.items():
+        text = json.dumps(value, default=str, allow_nan=False)
+        rows.append((namespace, key, text, _checksum(text)))
+    return rows
 
 
 SCHEMA_VERSION = 2
@@ -137,9 +160,12 @@ class StateStore:
                        (SCHEMA_VERSION,))
         return db
 
+    def _restore_fix(self) -> str:
+        return (f"Fix: stop the bot, then restore {self.path}.bak over it or move it aside "
+                "(the bot then starts HALTED, STATE_LOST, until /state_reset)")
+
     def _decode(self, namespace: str, key: str, value: str, checksum: str | None) -> Any:
-        fix = (f"Fix: stop the bot, then restore {self.path}.bak over it or move it aside "
-               "(the bot then starts HALTED, STATE_LOST, until /state_reset)")
+        fix = self._restore_fix()
         if checksum != _checksum(value):
             raise StateCorrupt(f"{self.path}: {namespace}/{key} fails its checksum. {fix}")
         try:
@@ -171,10 +197,7 @@ class StateStore:
     def put_many(self, namespace: str, values: dict[str, Any]) -> None:
         """Write several keys in one transaction: all of them or none; the old values stay
         beside the new ones as the previous good copy."""
-        encoded = []
-        for key, value in values.items():
-            text = json.dumps(value, default=str, allow_nan=False)
-            encoded.append((namespace, key, text, _checksum(text)))
+        encoded = encode_rows(namespace, values)
         with transaction(self._db, self._lock):
             self._db.executemany(
                 "INSERT INTO state (namespace, key, value, checksum) VALUES (?, ?, ?, ?) "
@@ -239,12 +262,24 @@ _stores: dict[str, StateStore] = {}
 _stores_lock = threading.Lock()
 
 
+def is_url(path: str) -> bool:
+    """A database URL (``centaur.state_sql``), not a SQLite file or ``MEMORY``."""
+    return "://" in path
+
+
 def open_state(config: dict[str, Any]) -> StateStore:
-    """The process's store for ``config`` (one per file; a fresh one per in-memory request)."""
+    """The process's store for ``config`` (one per file or URL; a fresh one per in-memory
+    request)."""
     path = state_path(config)
     if path == MEMORY:
         return StateStore(MEMORY)
     with _stores_lock:
         if path not in _stores:
-            _stores[path] = StateStore(path)
+            _stores[path] = _open_url(path) if is_url(path) else StateStore(path)
         return _stores[path]
+
+
+def _open_url(url: str) -> StateStore:
+    from centaur.state_sql import SqlStateStore  # a StateStore subclass: imported here
+
+    return SqlStateStore(url)

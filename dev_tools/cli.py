@@ -84,11 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--logfile", default="user_data/logs/llm-server.log")
     llm.set_defaults(func=_llm)
 
+    sub.add_parser("hyperopt", add_help=False,
+                   help="freqtrade's hyperopt on a shared Optuna study (PostgreSQL or SQLite): "
+                        "centaur hyperopt --help")
     plugins = sub.add_parser("plugins", help="show the plugins the suite registers")
     plugins.set_defaults(func=_plugins)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["hyperopt"]:  # freqtrade's own options: parsed by dev_tools.study.cli
+        from dev_tools.study.cli import main as hyperopt
+
+        return hyperopt(argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,24 +1,17 @@
 """The fills log on SQLite (the default) and PostgreSQL (through a SQLAlchemy URL).
 
-PostgreSQL is a real server started for the test from the machine's PostgreSQL binaries
-(``initdb``/``postgres`` run as the ``postgres`` user) and reached through ``pg8000``; the
-PostgreSQL case is skipped, saying why, where either is missing.
+PostgreSQL is the session's real server (``tests/support/postgres.py``: Debian's binaries,
+reached through ``pg8000``), a fresh database per test; the PostgreSQL case is skipped, saying
+why, where the server cannot run.
 """
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from sor_exchange.fills_log import Fill, FillsLog
-from tests.support.processes import free_port, wait_until
 
 
 def _fill(parent: str, strategy: str, venue: str, price: float, amount: float) -> Fill:
@@ -28,51 +21,12 @@ def _fill(parent: str, strategy: str, venue: str, price: float, amount: float) -
                 fee_estimated=False, arrival_mid=100_000.0, dry_run=True)
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    binaries = Path("/usr/lib/postgresql")
-    found = sorted(binaries.glob("*/bin/initdb")) if binaries.is_dir() else []
-    initdb = found[-1] if found else None
-    try:
-        import pg8000  # noqa: F401 - the driver the URL names
-        pwd.getpwnam("postgres")
-    except (ImportError, KeyError) as missing:
-        pytest.skip(f"PostgreSQL case needs pg8000 and a postgres user: {missing}")
-    if initdb is None or os.geteuid() != 0:
-        pytest.skip("PostgreSQL case needs the PostgreSQL binaries and root to run them as "
-                    "the postgres user")
-    folder = Path(tempfile.mkdtemp(prefix="sor-pg-"))
-    shutil.chown(folder, "postgres")
-    as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_postgres, str(initdb), "-D", str(folder / "data"), "-A", "trust",
-                    "-U", "centaur"], check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([*as_postgres, str(initdb.parent / "postgres"), "-D",
-                               str(folder / "data"), "-p", str(port), "-k", str(folder),
-                               "-c", "listen_addresses=127.0.0.1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"postgresql+pg8000://centaur@127.0.0.1:{port}/postgres"
-    try:
-        wait_until(lambda: FillsLog(url).close() is None, 30, "PostgreSQL to accept connections",
-                   interval=0.3)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def fills(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'fills.sqlite'}" if request.param == "sqlite" else \
-        request.getfixturevalue("postgres_url")
+        request.getfixturevalue("postgres_database")
     log = FillsLog(url)
     yield log
-    if request.param == "postgresql":
-        from sor_exchange.fills_log import FILLS
-
-        with log._engine.begin() as connection:
-            connection.execute(FILLS.delete())
     log.close()
 
 

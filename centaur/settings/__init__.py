@@ -23,6 +23,7 @@ from centaur.settings.exchange import ExchangeSettings
 from centaur.settings.llm import LlmSettings
 from centaur.settings.models import ModelsSettings
 from centaur.settings.risk import RiskSettings
+from centaur.settings.state import StateUrl
 from centaur.settings.telegram import TelegramSettings
 from centaur.settings.tower import (
     AlertsSettings,
@@ -48,6 +49,7 @@ class CentaurSettings(Section):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     carry: CarrySettings = Field(default_factory=CarrySettings)
+    state_url: StateUrl | None = None  # the state store's database; None: beside db_url
     # the control tower (``control_tower``)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)

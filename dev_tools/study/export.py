@@ -1,0 +1,78 @@
+"""The study in freqtrade's own files: the best parameters beside the strategy, the epochs as a
+``.fthypt`` results file.
+
+``<Strategy>.json`` is written by freqtrade's ``HyperoptTools.try_export_params`` from the best
+complete epoch (lowest loss below freqtrade's first-best bar of 100, the earliest on a tie), so
+``freqtrade backtesting`` loads it unchanged. The results file lists every complete epoch in
+trial order with freqtrade's flags (``is_best`` as a running best, ``is_initial_point``), and
+``.last_result.json`` points at it, so ``freqtrade hyperopt-show``/``hyperopt-list`` read it.
+Both are written atomically under a file lock: several workers of one machine may finish at
+once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import optuna
+import rapidjson
+from filelock import FileLock
+from optuna.trial import TrialState
+
+from freqtrade.constants import FTHYPT_FILEVERSION, LAST_BT_RESULT_FN
+from freqtrade.misc import file_dump_json
+from freqtrade.optimize.hyperopt.hyperopt_optimizer import INITIAL_POINTS
+from freqtrade.optimize.hyperopt_tools import HyperoptTools, hyperopt_serializer
+from dev_tools.study.worker import JSON_MODE, RESULT_ATTR, decode
+
+FIRST_BEST_LOSS = 100  # freqtrade's Hyperopt.current_best_loss before any epoch
+
+
+def epochs(study: optuna.Study) -> list[dict[str, Any]]:
+    """Every complete epoch in trial order, flagged as freqtrade flags them."""
+    trials = sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                     if RESULT_ATTR in t.user_attrs), key=lambda t: t.number)
+    found, best_loss = [], FIRST_BEST_LOSS
+    for index, trial in enumerate(trials, start=1):
+        epoch = decode(trial.user_attrs[RESULT_ATTR])
+        is_best = HyperoptTools.is_best_loss(epoch, best_loss)
+        best_loss = epoch["loss"] if is_best else best_loss
+        epoch.update(current_epoch=index, is_initial_point=index <= INITIAL_POINTS,
+                     is_best=is_best, is_random=False, optuna_trial=trial.number,
+                     **{FTHYPT_FILEVERSION: 2})
+        found.append(epoch)
+    return found
+
+
+def best(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """freqtrade's best: the last epoch flagged ``is_best`` (the lowest loss, first on ties)."""
+    flagged = [e for e in found if e["is_best"]]
+    return flagged[-1] if flagged else None
+
+
+def results_file(config: dict[str, Any], strategy: str, study_name: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in study_name)
+    return Path(config["user_data_dir"]) / "hyperopt_results" / f"strategy_{strategy}_{safe}.fthypt"
+
+
+def write(config: dict[str, Any], strategy: str, study_name: str,
+          found: list[dict[str, Any]]) -> tuple[Path, dict[str, Any] | None]:
+    """The results file and, if any epoch qualifies, the parameters beside the strategy."""
+    target = results_file(config, strategy, study_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    chosen = best(found)
+    with FileLock(str(target) + ".lock", timeout=120):
+        partial = target.with_suffix(f".{os.getpid()}.partial")
+        with partial.open("w") as handle:
+            for epoch in found:
+                rapidjson.dump(epoch, handle,
+                               default=hyperopt_serializer, number_mode=JSON_MODE)
+                handle.write("\n")
+        partial.replace(target)
+        file_dump_json(target.parent / LAST_BT_RESULT_FN, {"latest_hyperopt": target.name},
+                       log=False)
+        if chosen is not None:
+            HyperoptTools.try_export_params(config, strategy, chosen)
+    return target, chosen
