@@ -49,6 +49,7 @@ from research import carry_report
 from research.evidence import signal_evidence as se
 from research.evidence import stats
 from research.evidence.ledger import Ledger
+from research.news_sources import headline_set
 from strategies.signals import REGISTRY
 
 REPORTS = PROJECT_ROOT / "reports"
@@ -58,9 +59,14 @@ ALPHA_ONE_SIDED = 0.05
 
 
 def period_config(config_file: Path, workdir: Path, datadir: str | None, pairs: list[str] | None,
-                  timeframe: str | None) -> dict[str, Any]:
-    """A run config: the file's, every signal on, FreqAI off, the options applied."""
+                  timeframe: str | None, news: str = "none") -> dict[str, Any]:
+    """A run config: the file's, every signal on, FreqAI off, the options applied; with
+    a headline set (``research.news_sources``), its headlines scored into the candles' ``news_*``
+    columns (published-time aligned) so the news signal is judged like any other."""
     config = json.loads(config_file.read_text())
+    if news != "none":
+        config.setdefault("centaur", {}).setdefault("llm", {})["news"] = {
+            **headline_set(news), "sentiment": True}
     if datadir:
         config["datadir"] = datadir
     config["datadir"] = str((PROJECT_ROOT / config["datadir"]).resolve()) \
@@ -199,7 +205,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     periods, skipped = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         first = period_config(PROJECT_ROOT / args.config, Path(tmp) / "first", args.datadir,
-                              args.pairs, args.timeframe)
+                              args.pairs, args.timeframe, args.news)
         start, end = args.timerange.split("-")
         span = (split_ns(end) - split_ns(start)) // 10 ** 9
         periods.append(in_fresh_process(evaluate_period, period_label(first), first,
@@ -207,7 +213,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         if args.second_config:
             try:
                 second = period_config(PROJECT_ROOT / args.second_config, Path(tmp) / "second",
-                                       args.second_datadir, args.second_pairs, None)
+                                       args.second_datadir, args.second_pairs, None,
+                                       args.second_news)
                 s_start, s_end = args.second_timerange.split("-")
                 periods.append(in_fresh_process(
                     evaluate_period, period_label(second), second, args.second_timerange, None,
@@ -520,6 +527,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--second-pairs", nargs="+", default=None)
     parser.add_argument("--second-timerange", default="20211001-20220331")
     parser.add_argument("--no-second", action="store_true")
+    parser.add_argument("--news", default="2025-26",
+                        help="headline set for the first period's news signal (2025-26, "
+                             "2021-22 or none)")
+    parser.add_argument("--second-news", default="2021-22",
+                        help="headline set for the second period's news signal")
     parser.add_argument("--walk-forward", action="store_true")
     parser.add_argument("--wf-timerange", default=None,
                         help="the flagship walk-forward's span; default: --timerange starting "

@@ -62,16 +62,13 @@ from research.llm_report_episodes import episode_effects, episodes
 from research.llm_report_markdown import markdown
 from research.llm_report_rules import LEXICON_MODEL, RuleEndpoint, lexicon_scorer, random_model
 from research.llm_report_runs import Run, run_backtest, snapshot_code, write_config
+from research.news_sources import headline_set
 from research.report_options import DataOptions, data_options, read_config, require_data
 
 PROJECT = Path.cwd()  # run from the project root (make report-veto does)
 SHARED = Path(os.environ.get("CENTAUR_SHARED", PROJECT.parent / "shared")) / "data"
-NEWS_2022 = {"source": "csv", "separator": ";", "time_column": "date",
-             "time_format": "%d-%m-%Y %H:%M", "title_column": "title", "source_column": "source",
-             "currencies_column": "subject",
-             "csv_path": str(SHARED / "news" / "cryptonews_kaggle_oliviervha_subset.csv")}
-NEWS_2026 = {"source": "csv",
-             "csv_path": str(SHARED / "news" / "crypto_headlines_2025-11_2026-02.csv")}
+NEWS_2022 = headline_set("2021-22")
+NEWS_2026 = headline_set("2025-26")
 HARD_STOP_FALLBACK = 0.02
 RECENT_TIMERANGE = "20251115-20260219"  # the 2025-26 headline file starts 2025-11-14
 SPOT_2021_TIMERANGE = "20211012-20220401"  # news from 2021-10-12; spot candles end 2022-03-31

@@ -111,6 +111,8 @@ class Search:
     jobs: int = 2
     seed: int = 42
     min_trades: int = 10
+    storage: str | None = None  # an Optuna RDB URL: run ``centaur hyperopt`` on a shared study
+    study_name: str | None = None
 
 
 SPACES = ("signals", "ensemble")
@@ -123,7 +125,10 @@ def hyperopt(workspace: Workspace, timerange: str, search: Search, strategy: str
     workspace's strategy file, where the backtests below load them). ``config`` defaults to
     the workspace config with the FreqAI ranker off."""
     config = config or workspace.config_file("hyperopt", freqai=False)
-    args = [sys.executable, "-m", "freqtrade", "hyperopt", "-c", str(config),
+    command = ["freqtrade", "hyperopt"] if search.storage is None else \
+        ["dev_tools.cli", "hyperopt", "--storage", search.storage,
+         *(["--study-name", search.study_name] if search.study_name else [])]
+    args = [sys.executable, "-m", *command, "-c", str(config),
             "--strategy", strategy,
             "--strategy-path", str(workspace.strategy_path), "--timerange", timerange,
             "--spaces", *SPACES, "--analyze-per-epoch", "--enable-protections",

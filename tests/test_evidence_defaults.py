@@ -86,3 +86,29 @@ def test_each_signal_that_did_not_pass_says_why_in_its_module():
             continue
         module = importlib.import_module(entry.signal.__module__)
         assert "Off by default" in (module.__doc__ or ""), module.__name__
+
+
+def test_each_period_judges_the_news_signal_on_the_headlines_of_its_time(tmp_path):
+    """The harness scores each period's own headline set into the candles (no other signal
+    changes): the news signal is judged like any other, never on headlines of another time."""
+    from research.evidence_report import period_config
+    from research.news_sources import HEADLINE_SETS
+
+    first = period_config(PROJECT_ROOT / "config" / "backtest.json", tmp_path / "a", None, None,
+                          None, "2025-26")
+    second = period_config(PROJECT_ROOT / "config" / "backtest-spot-2021.json", tmp_path / "b",
+                           None, None, None, "2021-22")
+    assert first["centaur"]["llm"]["news"]["csv_path"].endswith("crypto_headlines_2025-11_2026-02.csv")
+    assert second["centaur"]["llm"]["news"]["time_format"] == "%d-%m-%Y %H:%M"
+    assert first["centaur"]["llm"]["news"]["sentiment"] is True
+    assert "news_sentiment" in first["centaur"]["ensemble"]["signals"]
+    for headline_set in HEADLINE_SETS.values():
+        from pathlib import Path
+
+        assert Path(headline_set["csv_path"]).is_file()
+    flat = period_config(PROJECT_ROOT / "config" / "backtest.json", tmp_path / "c", None, None,
+                         None, "none")
+    assert "news" not in flat["centaur"].get("llm", {})
+    with pytest.raises(ValueError, match="headline set '2019'"):
+        period_config(PROJECT_ROOT / "config" / "backtest.json", tmp_path / "d", None, None,
+                      None, "2019")

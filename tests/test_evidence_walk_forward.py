@@ -233,3 +233,50 @@ def test_a_fingerprint_mismatch_between_hyperopt_and_the_oos_backtest_fails():
     check_same_windows({"old"}, {"old", "read"}, "read")  # the windows hyperopt read: fine
     with pytest.raises(RuntimeError, match="out of step"):
         check_same_windows({"read"}, {"read", "other"}, "read")
+
+
+@pytest.mark.slow
+def test_the_folds_are_shared_studies_that_a_second_machine_joins(tmp_path, postgres_database):
+    """Each fold's hyperopt is a study in PostgreSQL; a ``--join`` worker (another machine)
+    works on the same studies; the report's folds hold every epoch of their study."""
+    import subprocess
+    import sys
+
+    import optuna
+    from optuna.trial import TrialState
+
+    from dev_tools.study.worker import WORKER_ATTR
+    from research.evidence.walk_forward_runner import RunSpec, run_walk_forward
+    from tests.support.freqtrade_run import freqtrade_env
+    from tests.support.paths import BINANCE_DATA, PROJECT_ROOT
+
+    options = dict(pairs=["BTC/USDT:USDT", "ETH/USDT:USDT"], timerange="20250301-20250320",
+                   folds=2, epochs=6, jobs=1, train_days=5, min_trades=1, models="off",
+                   control=None)
+    joiner = subprocess.Popen(
+        [sys.executable, "-m", "research.evidence.walk_forward_runner", "--datadir",
+         str(BINANCE_DATA), "--pairs", *options["pairs"], "--timerange", options["timerange"],
+         "--folds", "2", "--epochs", "6", "--jobs", "1", "--train-days", "5",
+         "--min-trades", "1", "--models", "off", "--control", "none", "--storage",
+         postgres_database, "--join", "--models-cache", "none"],
+        cwd=PROJECT_ROOT, env=freqtrade_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        result = run_walk_forward(datadir=BINANCE_DATA, ledger=Ledger(tmp_path / "l.jsonl"),
+                                  models_cache=None, workdir=tmp_path,
+                                  storage=postgres_database, **options)
+        output, _ = joiner.communicate(timeout=900)
+    finally:
+        joiner.kill()
+    assert joiner.returncode == 0, output[-3000:]
+    spec = RunSpec(**{k: (tuple(v) if k == "pairs" else v) for k, v in options.items()},
+                   datadir=str(BINANCE_DATA), storage=postgres_database)
+    workers = set()
+    for fold, reported in zip(spec.fold_list(), result["folds"], strict=True):
+        study = optuna.load_study(study_name=spec.study_name(fold), storage=postgres_database)
+        complete = study.get_trials(states=(TrialState.COMPLETE,))
+        assert len(complete) >= 6
+        assert reported["epochs"] == len(complete)
+        workers |= {t.user_attrs[WORKER_ATTR] for t in complete}
+    assert len(workers) >= 2  # both machines evaluated trials
+    assert result["trials"]["epochs_evaluated"] == sum(f["epochs"] for f in result["folds"])

@@ -25,7 +25,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from dev_tools.study.worker import RESULT_ATTR, WORKER_ATTR
+from dev_tools.study.epochs import EpochStore
+from dev_tools.study.worker import WORKER_ATTR
 from tests.support.freqtrade_run import backtest, freqtrade_env, run_freqtrade, write_config
 from tests.support.paths import PROJECT_ROOT
 from tests.support.processes import wait_until
@@ -108,7 +109,7 @@ def test_a_second_run_continues_the_study_and_another_search_is_refused(workspac
     complete = study.get_trials(states=(TrialState.COMPLETE,))
     assert len(complete) == 5
     assert [(t.number, t.params) for t in complete][:3] == first  # kept, not rerun
-    assert all(RESULT_ATTR in t.user_attrs for t in complete)
+    assert set(EpochStore(_sqlite(ws)).all("resume")) == {t.number for t in complete}
     epochs = _fthypt_epochs(ws["root"] / "user_data" / "hyperopt_results",
                             f"strategy_{STRATEGY}_resume.fthypt")
     assert len(epochs) == 5
@@ -168,5 +169,5 @@ def test_two_workers_share_a_postgres_study_and_survive_a_kill(workspace, postgr
     run = backtest(ws["root"], ws["config"], timerange="20250201-20250401", strategy=STRATEGY,
                    extra_args=["--strategy-path", str(ws["strategies"])])
     assert "Loading parameters from file" in run.process.stdout + run.process.stderr
-    best_epoch = json.loads(best.user_attrs[RESULT_ATTR])
+    best_epoch = json.loads(EpochStore(url).all("shared")[best.number])
     assert len(run.trades) == best_epoch["results_metrics"]["total_trades"]

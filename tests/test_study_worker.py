@@ -12,7 +12,8 @@ from optuna.trial import TrialState
 
 from dev_tools.study import export, fingerprint
 from dev_tools.study.storage import StorageSettings, open_storage
-from dev_tools.study.worker import RESULT_ATTR, Worker, counts, plain, register
+from dev_tools.study.epochs import EpochStore
+from dev_tools.study.worker import Worker, counts, plain, register
 
 SPACE = {"x": FloatDistribution(-2.0, 2.0, step=0.01), "n": IntDistribution(1, 9)}
 
@@ -24,20 +25,37 @@ def _epoch(params: dict) -> dict:
 
 
 @pytest.fixture
-def study(tmp_path):
-    storage = open_storage(StorageSettings(f"sqlite:///{tmp_path / 's.sqlite'}", 1, 5))
+def url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 's.sqlite'}"
+
+
+@pytest.fixture
+def study(url):
+    storage = open_storage(StorageSettings(url, 1, 5))
     return optuna.create_study(study_name="s", storage=storage, direction="minimize",
                                sampler=optuna.samplers.RandomSampler(seed=3))
 
 
-def _worker(study, epochs, **kwargs) -> Worker:
-    return Worker(study, _epoch, SPACE, epochs, heartbeat_secs=1, grace_secs=5, name="w", **kwargs)
+@pytest.fixture
+def stored(url):
+    store = EpochStore(url)
+    yield store
+    store.close()
 
 
-def test_a_worker_fills_the_study_up_to_its_epochs_and_a_rerun_adds_nothing(study):
-    assert _worker(study, 4).run() == 4
+def _worker(study, epochs, store: EpochStore | None = None, **kwargs) -> Worker:
+    def put(number: int, text: str) -> None:
+        if store is not None:
+            store.put(study.study_name, number, text)
+
+    return Worker(study, _epoch, put, SPACE, epochs, heartbeat_secs=1, grace_secs=5, name="w",
+                  **kwargs)
+
+
+def test_a_worker_fills_the_study_up_to_its_epochs_and_a_rerun_adds_nothing(study, stored):
+    assert _worker(study, 4, stored).run() == 4
     assert counts(study).complete == 4
-    assert all(RESULT_ATTR in t.user_attrs for t in study.get_trials())
+    assert set(stored.all("s")) == {t.number for t in study.get_trials()}
     assert _worker(study, 4).run() == 0
     assert _worker(study, 6).run() == 2
 
@@ -69,7 +87,6 @@ def test_a_worker_waits_while_the_last_trial_runs_elsewhere(study):
     elsewhere.set_user_attr("worker", "other:1")
 
     def finish_elsewhere(_secs: float) -> None:
-        elsewhere.set_user_attr(RESULT_ATTR, '{"loss": 1.0}')
         study.tell(elsewhere, 1.0)
 
     worker = _worker(study, 3, sleep=finish_elsewhere, clock=datetime.now)
@@ -82,7 +99,7 @@ def test_an_exhausted_space_stops_the_worker_instead_of_spinning(tmp_path):
     study = optuna.create_study(study_name="e", storage=storage,
                                 sampler=optuna.samplers.RandomSampler(seed=1))
     tiny = {"x": CategoricalDistribution([0.0, 1.0]), "n": CategoricalDistribution([1])}
-    worker = Worker(study, _epoch, tiny, 5, heartbeat_secs=1, grace_secs=5)
+    worker = Worker(study, _epoch, lambda n, t: None, tiny, 5, heartbeat_secs=1, grace_secs=5)
     assert worker.run() == 2
     assert worker.duplicates >= 1
     assert counts(study).complete == 2
@@ -105,9 +122,9 @@ def test_another_search_is_refused_naming_what_differs(study):
         fingerprint.check_or_store(study, other)
 
 
-def test_exported_epochs_flag_the_best_as_freqtrade_does(study):
-    _worker(study, 6).run()
-    found = export.epochs(study)
+def test_exported_epochs_flag_the_best_as_freqtrade_does(study, stored):
+    _worker(study, 6, stored).run()
+    found = export.epochs(study, stored.all("s"))
     assert [e["current_epoch"] for e in found] == [1, 2, 3, 4, 5, 6]
     running_best = []
     for epoch in found:

@@ -22,6 +22,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from freqtrade.commands.cli_options import AVAILABLE_CLI_OPTIONS
 from freqtrade.enums import HyperoptState, RunMode
 from freqtrade.optimize.hyperopt_tools import HyperoptStateContainer, HyperoptTools
 from dev_tools.study import export, fingerprint
+from dev_tools.study.epochs import EpochStore
 from dev_tools.study.storage import (
     StorageSettings,
     default_url,
@@ -145,8 +147,16 @@ def _run(config: dict[str, Any], settings: StorageSettings, study_name: str | No
     epochs = int(config.get("epochs", 0))
     logger.info("study %r on %s: %s", name, shown_url(settings.url), counts(study))
     if counts(study).complete < epochs:
-        _work(config, optimizer, storage, name, settings, epochs)
-    found = export.epochs(optuna.load_study(study_name=name, storage=storage))
+        epochs_store = EpochStore(settings.url)
+        try:
+            _work(config, optimizer, storage, name, settings, epochs,
+                  lambda number, text: epochs_store.put(name, number, text))
+        finally:
+            epochs_store.close()
+    epochs_store = EpochStore(settings.url)
+    found = export.epochs(optuna.load_study(study_name=name, storage=storage),
+                          epochs_store.all(name))
+    epochs_store.close()
     target, chosen = export.write(config, strategy, name, found)
     print(f"study {name!r}: {len(found)} complete epochs in {target}")
     if chosen is None:
@@ -157,7 +167,8 @@ def _run(config: dict[str, Any], settings: StorageSettings, study_name: str | No
 
 
 def _work(config: dict[str, Any], optimizer: StudyOptimizer, storage: Any, name: str,
-          settings: StorageSettings, epochs: int) -> None:
+          settings: StorageSettings, epochs: int,
+          store_epoch: Callable[[int, str], None]) -> None:
     random_state = config.get("hyperopt_random_state") or random.randint(1, 2**16 - 1)  # noqa: S311
     position = register(optuna.load_study(study_name=name, storage=storage), time.time())
     seed = random_state + position
@@ -170,7 +181,8 @@ def _work(config: dict[str, Any], optimizer: StudyOptimizer, storage: Any, name:
         logger.info("trial %d: loss %.5f - %s", number, epoch["loss"],
                     epoch["results_explanation"].strip())
 
-    worker = Worker(study, optimizer.generate_optimizer, plain(optimizer.o_dimensions), epochs,
+    worker = Worker(study, optimizer.generate_optimizer, store_epoch,
+                    plain(optimizer.o_dimensions), epochs,
                     settings.heartbeat_secs, settings.grace_secs, on_epoch=report)
     try:
         evaluated = worker.run()

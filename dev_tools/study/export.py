@@ -25,18 +25,19 @@ from freqtrade.constants import FTHYPT_FILEVERSION, LAST_BT_RESULT_FN
 from freqtrade.misc import file_dump_json
 from freqtrade.optimize.hyperopt.hyperopt_optimizer import INITIAL_POINTS
 from freqtrade.optimize.hyperopt_tools import HyperoptTools, hyperopt_serializer
-from dev_tools.study.worker import JSON_MODE, RESULT_ATTR, decode
+from dev_tools.study.worker import JSON_MODE, decode
 
 FIRST_BEST_LOSS = 100  # freqtrade's Hyperopt.current_best_loss before any epoch
 
 
-def epochs(study: optuna.Study) -> list[dict[str, Any]]:
-    """Every complete epoch in trial order, flagged as freqtrade flags them."""
+def epochs(study: optuna.Study, stored: dict[int, str]) -> list[dict[str, Any]]:
+    """Every complete epoch in trial order (``stored``: trial number -> the epoch's JSON, from
+    ``EpochStore``), flagged as freqtrade flags them."""
     trials = sorted((t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                     if RESULT_ATTR in t.user_attrs), key=lambda t: t.number)
+                     if t.number in stored), key=lambda t: t.number)
     found, best_loss = [], FIRST_BEST_LOSS
     for index, trial in enumerate(trials, start=1):
-        epoch = decode(trial.user_attrs[RESULT_ATTR])
+        epoch = decode(stored[trial.number])
         is_best = HyperoptTools.is_best_loss(epoch, best_loss)
         best_loss = epoch["loss"] if is_best else best_loss
         epoch.update(current_epoch=index, is_initial_point=index <= INITIAL_POINTS,

@@ -36,7 +36,6 @@ from dev_tools.study.storage import Heartbeat
 
 logger = logging.getLogger(__name__)
 
-RESULT_ATTR = "freqtrade_epoch"  # the epoch as freqtrade's results file holds it (JSON text)
 DUPLICATE_ATTR = "duplicate"
 WORKER_ATTR = "worker"  # host:pid of the worker that evaluates the trial
 WORKER_PREFIX = "worker:"
@@ -100,17 +99,16 @@ def register(study: optuna.Study, now_secs: float) -> int:
     return [name for _, name in workers].index(key)
 
 
-def fail_stale(study: optuna.Study, grace_secs: float, now: datetime) -> list[int]:
-    """Fail (and enqueue again) the trials whose worker died; the numbers failed here.
+def fail_stale(study: optuna.Study, grace_secs: float, now: datetime) -> int:
+    """Fail (and enqueue again) the trials whose worker died; how many were failed here.
 
     Optuna's check covers trials whose heartbeat went stale. A worker killed between ``ask``
     and its first heartbeat leaves a running trial with no heartbeat at all, which Optuna
     never calls stale: such a trial (no ``WORKER_ATTR`` yet, which is written after the first
     beat) older than the grace period is failed here the same way.
     """
-    before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
     optuna.storages.fail_stale_trials(study)
-    storage = study._storage
+    storage, failed = study._storage, 0
     retry = storage.get_heartbeat_stale_trial_callback()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         started = trial.datetime_start
@@ -118,12 +116,13 @@ def fail_stale(study: optuna.Study, grace_secs: float, now: datetime) -> list[in
                 (now - started).total_seconds() < grace_secs:
             continue
         try:
-            if storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL) and retry:
-                retry(study, storage.get_trial(trial._trial_id))
+            if storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                failed += 1
+                if retry:
+                    retry(study, storage.get_trial(trial._trial_id))
         except optuna.exceptions.UpdateFinishedTrialError:
             pass  # another worker failed it first
-    after = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
-    return sorted(after - before)
+    return failed
 
 
 def worker_id() -> str:
@@ -144,6 +143,7 @@ class Worker:
 
     study: optuna.Study
     evaluate: Callable[[dict[str, Any]], dict[str, Any]]  # params -> freqtrade's epoch dict
+    store_epoch: Callable[[int, str], None]  # (trial number, the epoch as JSON text)
     distributions: dict[str, optuna.distributions.BaseDistribution]
     epochs: int
     heartbeat_secs: float
@@ -159,8 +159,9 @@ class Worker:
         """The number of trials this worker evaluated."""
         in_a_row = 0
         while True:
-            for number in fail_stale(self.study, self.grace_secs, self.clock()):
-                logger.warning("trial %d: its worker stopped; failed, to be retried", number)
+            if fail_stale(self.study, self.grace_secs, self.clock()):
+                logger.warning("a trial whose worker stopped before its first heartbeat was "
+                               "failed, to be retried")
             now = counts(self.study)
             if now.complete >= self.epochs:
                 return self.evaluated
@@ -190,7 +191,7 @@ class Worker:
             # Interrupted or broken: this trial is over; the study stays consistent.
             self.study.tell(trial, state=TrialState.FAIL)
             raise
-        trial.set_user_attr(RESULT_ATTR, encode(epoch))
+        self.store_epoch(trial.number, encode(epoch))
         self.study.tell(trial, float(epoch["loss"]))
         self.evaluated += 1
         self.on_epoch(trial.number, epoch)

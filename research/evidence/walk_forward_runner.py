@@ -46,6 +46,7 @@ CentaurEnsembleSpot --timerange 20210801-20220331 --train-days 45``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import time
@@ -99,6 +100,14 @@ class RunSpec:
     trading_mode: str | None = None  # default: the config's ("spot" for a spot data set)
     timeframe: str | None = None  # default: the config's (and the strategy's)
     subject: str = "flagship"
+    storage: str | None = None  # Optuna RDB URL: each fold's hyperopt is a shared study there
+    join: bool = False  # only work on the folds' studies (another machine runs the report)
+
+    def study_name(self, fold: Fold) -> str:
+        """The fold's study: the same on every machine that runs the same spec."""
+        decisive = {k: v for k, v in asdict(self).items() if k not in ("storage", "join", "jobs")}
+        digest = hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode())
+        return f"wf-{self.strategy}-{digest.hexdigest()[:10]}-fold{fold.index}"
 
     def fold_list(self) -> list[Fold]:
         start, end = parse_timerange(self.timerange)
@@ -444,6 +453,8 @@ def run_walk_forward(config_path: str | Path = DEFAULT_CONFIG, datadir: str | Pa
                    pairs=tuple(pairs) if pairs else None, **options)
     if spec.models not in MODELS_MODES:
         raise ValueError(f"models={spec.models!r}: one of {MODELS_MODES}")
+    if spec.join and not spec.storage:
+        raise ValueError("join=True needs a storage URL: the studies to join live there")
     ledger = ledger or Ledger()
     fold_list = spec.fold_list()
     started = time.perf_counter()
@@ -480,19 +491,25 @@ def _run(workspace: Workspace, spec: RunSpec, fold_list: list[Fold], ledger: Led
             "models='off' was asked: freqtrade refuses --analyze-per-epoch for a FreqAI "
             "strategy and the signal parameters need it, so hyperopt ran without the ranker "
             "(no ranker columns, no drift gate); OOS backtests run as configured")
-    search = Search(spec.epochs, spec.jobs, spec.seed, spec.min_trades)
     hyperopt_config = write_config(workspace, "hyperopt", freqai=False)
     oos_config = write_config(workspace, "oos", freqai=True)
-    results: list[FoldResult] = []
-    for fold in fold_list:
-        results.append(_fold(workspace, spec, fold, search, hyperopt_strategy, hyperopt_config,
-                             oos_config, ledger))
+    # Every fold's in-sample search first (with a storage each fold is a shared study that
+    # workers on other machines join: ``--join``), then the folds' OOS backtests.
+    searched = [_fold_search(workspace, spec, fold, hyperopt_strategy, hyperopt_config)
+                for fold in fold_list]
+    if spec.join:
+        return {"joined": [spec.study_name(f) for f in fold_list],
+                "hyperopt_secs": [r.timings["hyperopt_secs"] for r in searched]}
+    results = [_fold(workspace, spec, result, oos_config, ledger, hyperopt_config,
+                     hyperopt_strategy) for result in searched]
     return _report(workspace, spec, results, models_info, timings)
 
 
-def _fold(workspace: Workspace, spec: RunSpec, fold: Fold, search: Search,
-          hyperopt_strategy: str, hyperopt_config: Path, oos_config: Path, ledger: Ledger
-          ) -> FoldResult:
+def _fold_search(workspace: Workspace, spec: RunSpec, fold: Fold, hyperopt_strategy: str,
+                 hyperopt_config: Path) -> FoldResult:
+    """The fold's in-sample hyperopt: its best parameters and every epoch it tried."""
+    search = Search(spec.epochs, spec.jobs, spec.seed, spec.min_trades, spec.storage,
+                    spec.study_name(fold) if spec.storage else None)
     (workspace.strategy_path / f"{hyperopt_strategy}.json").unlink(missing_ok=True)
     began = time.perf_counter()
     note = None
@@ -500,12 +517,18 @@ def _fold(workspace: Workspace, spec: RunSpec, fold: Fold, search: Search,
         params = hyperopt(workspace, fold.timerange("train"), search,
                           strategy=hyperopt_strategy, config=hyperopt_config)
     except RuntimeError as err:
-        if "found no epoch" not in str(err):
+        if "found no epoch" not in str(err) and "No good result" not in str(err):
             raise
         params, note = None, (f"no epoch made {search.min_trades} trades in sample: the OOS "
                               "backtests use the strategy's default parameters")
     result = FoldResult(fold, params, latest_epochs(workspace, hyperopt_strategy), note=note)
     result.timings["hyperopt_secs"] = round(time.perf_counter() - began, 1)
+    return result
+
+
+def _fold(workspace: Workspace, spec: RunSpec, result: FoldResult, oos_config: Path,
+          ledger: Ledger, hyperopt_config: Path, hyperopt_strategy: str) -> FoldResult:
+    fold, params = result.fold, result.params
     control = control_name(workspace, spec)
     runs = [spec.strategy] + ([control] if control else [])
     for name in runs:
@@ -692,6 +715,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--models-cache", default=str(DEFAULT_MODELS_CACHE),
                         help="folder of the stored ranker windows ('none': scratch only)")
     parser.add_argument("--ledger", default=None, help="default research/oos_ledger.jsonl")
+    parser.add_argument("--storage", default=None,
+                        help="an Optuna RDB URL (postgresql+pg8000://...): each fold's hyperopt "
+                             "is a shared study (centaur hyperopt) that --join workers on other "
+                             "machines work on")
+    parser.add_argument("--join", action="store_true",
+                        help="with --storage: only work on the folds' studies and stop (the "
+                             "machine that runs without --join backtests and reports)")
     parser.add_argument("--output", default=str(PROJECT_ROOT / "reports" /
                                                  "evidence_walk_forward.json"))
     args = parser.parse_args(argv)
@@ -704,7 +734,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         models=args.models, strategy=args.strategy,
         control=None if args.control == "none" else args.control,
         control_seed=args.control_seed, trading_mode=args.trading_mode,
-        timeframe=args.timeframe)
+        timeframe=args.timeframe, storage=args.storage, join=args.join)
+    if args.join:
+        print(json.dumps(result, indent=2))
+        return
     text = json.dumps(result, indent=2, default=str)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
