@@ -189,7 +189,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serving(model: Model, args: argparse.Namespace, work: Path) -> Iterator[str]:
+def serving(model: Model, args: argparse.Namespace, work: Path) -> Iterator[str]:
     """The base URL answering for ``model``: a llama.cpp server of our own on a free loopback
     port (stopped after; never another process's server, which may hold another model), the
     user's ``--base-url`` when it is not the default, or "" for rules (the rule endpoint)."""
@@ -405,7 +405,7 @@ def run_period(args: argparse.Namespace, period: Period, work: Path, code: Path,
         "models": {}}
     breaker_done = not args.breaker
     for model in models:
-        with _serving(model, args, work) as base_url:
+        with serving(model, args, work) as base_url:
             result["models"][model.name] = run_model(args, runner, model, rules_url, store, off,
                                                      hard_stop, base_url)
             if not breaker_done and model.kind == "llm":

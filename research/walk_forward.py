@@ -126,7 +126,7 @@ def hyperopt(workspace: Workspace, timerange: str, search: Search, strategy: str
     the workspace config with the FreqAI ranker off."""
     config = config or workspace.config_file("hyperopt", freqai=False)
     command = ["freqtrade", "hyperopt"] if search.storage is None else \
-        ["dev_tools.cli", "hyperopt", "--storage", search.storage,
+        ["dev_tools.cli", "hyperopt", "--storage", search.storage, "--write-results",
          *(["--study-name", search.study_name] if search.study_name else [])]
     args = [sys.executable, "-m", *command, "-c", str(config),
             "--strategy", strategy,

@@ -280,3 +280,17 @@ def test_the_news_signal_abstains_everywhere_without_headline_data(inputs, monke
     monkeypatch.setattr(contract, "_news_stand_in", lambda hourly: [])  # no headline at all
     dataframe, frame = contract.analysed(NewsSentiment(), inputs)
     assert not frame.available.any() and not frame.direction.any()
+
+
+def test_the_sentiment_report_measures_agreement_only_on_headlines_both_scored():
+    from research.sentiment_report import agreement, sample_titles
+
+    lexicon = [0.5, -0.4, 0.0, 0.3, -0.8, 0.6, -0.2, 0.9, -0.5, 0.1, 0.7, -0.6]
+    model = [0.4, -0.5, None, 0.2, -0.9, 0.5, -0.1, 0.8, -0.6, 0.0, 0.6, -0.7]
+    result = agreement(lexicon, model)
+    assert result["paired"] == 11  # the unscored headline is left out, not counted as 0
+    assert result["spearman"] > 0.9 and result["sign_agreement"] == 1.0
+    assert result["spearman_ci95"][0] <= result["spearman"] <= result["spearman_ci95"][1]
+    assert agreement(lexicon[:5], model[:5]) == {"paired": 4}  # too few to say anything
+    titles = sample_titles("2025-26", 30)
+    assert len(titles) == 30 and len(set(titles)) > 25

@@ -171,3 +171,12 @@ def test_two_workers_share_a_postgres_study_and_survive_a_kill(workspace, postgr
     assert "Loading parameters from file" in run.process.stdout + run.process.stderr
     best_epoch = json.loads(EpochStore(url).all("shared")[best.number])
     assert len(run.trades) == best_epoch["results_metrics"]["total_trades"]
+
+
+def test_an_unreachable_storage_is_a_clear_error_without_its_password(workspace):
+    refused = _centaur([*_search(workspace, 2), "--storage",
+                        "postgresql+pg8000://centaur:S3cretPW@127.0.0.1:1/studies"])
+    assert refused.returncode == 2
+    assert "cannot open the study storage" in refused.stderr
+    assert "Fix: start the database or correct --storage" in refused.stderr
+    assert "S3cretPW" not in refused.stdout + refused.stderr

@@ -53,7 +53,9 @@ def _worker(study, epochs, store: EpochStore | None = None, **kwargs) -> Worker:
 
 
 def test_a_worker_fills_the_study_up_to_its_epochs_and_a_rerun_adds_nothing(study, stored):
-    assert _worker(study, 4, stored).run() == 4
+    worker = _worker(study, 4, stored)
+    assert worker.run() == 4
+    assert worker.completed_study  # its trial was the 4th complete one
     assert counts(study).complete == 4
     assert set(stored.all("s")) == {t.number for t in study.get_trials()}
     assert _worker(study, 4).run() == 0
@@ -131,7 +133,10 @@ def test_exported_epochs_flag_the_best_as_freqtrade_does(study, stored):
         best_so_far = min([e["loss"] for e in running_best], default=100)
         assert epoch["is_best"] == (epoch["loss"] < best_so_far)
         running_best.append(epoch)
-    assert export.best(found)["loss"] == min(e["loss"] for e in found)
+    number, index = export.best_trial(study)
+    assert found[index - 1]["optuna_trial"] == number
+    assert found[index - 1]["loss"] == min(e["loss"] for e in found)
+    assert found[index - 1]["is_best"]
 
 
 def test_freqtrades_distributions_become_optunas_own():

@@ -19,10 +19,12 @@ import argparse
 import logging
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,9 @@ import optuna
 
 from freqtrade.commands.arguments import ARGS_COMMON, ARGS_HYPEROPT, ARGS_STRATEGY
 from freqtrade.commands.cli_options import AVAILABLE_CLI_OPTIONS
+from freqtrade.commands.optimize_commands import setup_optimize_configuration
 from freqtrade.enums import HyperoptState, RunMode
+from freqtrade.exceptions import OperationalException
 from freqtrade.optimize.hyperopt_tools import HyperoptStateContainer, HyperoptTools
 from dev_tools.study import export, fingerprint
 from dev_tools.study.epochs import EpochStore
@@ -63,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a running trial without a heartbeat for this long is failed and "
                             "retried")
     study.add_argument("--max-retry", type=int, default=2)
+    study.add_argument("--write-results", action="store_true",
+                       help="write the .fthypt file of every epoch even when another worker "
+                            "completed the study (by default only that worker does: it reads "
+                            "every epoch)")
     return parser
 
 
@@ -110,27 +118,31 @@ def _start_child(argv: list[str]) -> subprocess.Popen:
 
 
 def run(args: argparse.Namespace) -> int:
-    from freqtrade.commands.optimize_commands import setup_optimize_configuration
-
-    from freqtrade.exceptions import OperationalException
-
+    """One worker; exit 2 on a configuration, storage or search mismatch (named), 130 when
+    interrupted (the study keeps every complete trial; the running one is failed)."""
     values = {k: v for k, v in vars(args).items() if v is not None}
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         config = setup_optimize_configuration(values, RunMode.HYPEROPT)
-    except OperationalException as err:
+        config["hyperopt_jobs"] = 1
+        settings = StorageSettings(args.storage or default_url(config["user_data_dir"]),
+                                   args.heartbeat_secs, args.grace_secs, args.max_retry)
+        return _run(config, settings, args.study_name, args.write_results)
+    except (OperationalException, ValueError, ConnectionError) as err:
         print(f"centaur hyperopt: {err}", file=sys.stderr)
         return 2
-    config["hyperopt_jobs"] = 1
-    settings = StorageSettings(args.storage or default_url(config["user_data_dir"]),
-                               args.heartbeat_secs, args.grace_secs, args.max_retry)
-    try:
-        return _run(config, settings, args.study_name)
-    except (ValueError, ConnectionError) as err:
-        print(f"centaur hyperopt: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("centaur hyperopt: interrupted; the study keeps its complete trials (run the "
+              "same command to continue)", file=sys.stderr)
+        return 130
 
 
-def _run(config: dict[str, Any], settings: StorageSettings, study_name: str | None) -> int:
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(config: dict[str, Any], settings: StorageSettings, study_name: str | None,
+         write_results: bool) -> int:
     HyperoptStateContainer.set_state(HyperoptState.STARTUP)
     pickle_file = (Path(config["user_data_dir"]) / "hyperopt_results" /
                    f"centaur_tickerdata_{os.getpid()}.pkl")
@@ -146,29 +158,39 @@ def _run(config: dict[str, Any], settings: StorageSettings, study_name: str | No
     fingerprint.check_or_store(study, search)
     epochs = int(config.get("epochs", 0))
     logger.info("study %r on %s: %s", name, shown_url(settings.url), counts(study))
-    if counts(study).complete < epochs:
-        epochs_store = EpochStore(settings.url)
-        try:
-            _work(config, optimizer, storage, name, settings, epochs,
-                  lambda number, text: epochs_store.put(name, number, text))
-        finally:
-            epochs_store.close()
-    epochs_store = EpochStore(settings.url)
-    found = export.epochs(optuna.load_study(study_name=name, storage=storage),
-                          epochs_store.all(name))
-    epochs_store.close()
-    target, chosen = export.write(config, strategy, name, found)
-    print(f"study {name!r}: {len(found)} complete epochs in {target}")
-    if chosen is None:
-        print(f"No good result found for the given loss in {len(found)} epochs.")
+    completed_here = True  # a run with nothing left to do exports everything
+    with closing(EpochStore(settings.url)) as stored:
+        if counts(study).complete < epochs:
+            completed_here = _work(config, optimizer, storage, name, settings, epochs,
+                                   lambda number, text: stored.put(name, number, text))
+        return _export(config, strategy, optuna.load_study(study_name=name, storage=storage),
+                       stored, completed_here or write_results)
+
+
+def _export(config: dict[str, Any], strategy: str, study: optuna.Study, stored: EpochStore,
+            results_file: bool) -> int:
+    """The best parameters beside the strategy; the ``.fthypt`` file when ``results_file``."""
+    name = study.study_name
+    if results_file:
+        target = export.write_results(config, strategy, name, export.epochs(study,
+                                                                            stored.all(name)))
+        print(f"study {name!r}: every complete epoch in {target}")
+    found = export.best_trial(study)
+    complete = counts(study).complete
+    if found is None:
+        print(f"No good result found for the given loss in {complete} epochs.")
         return 0
-    HyperoptTools.show_epoch_details(chosen, len(found), config.get("print_json", False))
+    number, index = found
+    epoch = export.best_epoch(stored.get(name, number), index, number)
+    export.write_params(config, strategy, epoch)
+    HyperoptTools.show_epoch_details(epoch, complete, config.get("print_json", False))
     return 0
 
 
 def _work(config: dict[str, Any], optimizer: StudyOptimizer, storage: Any, name: str,
           settings: StorageSettings, epochs: int,
-          store_epoch: Callable[[int, str], None]) -> None:
+          store_epoch: Callable[[int, str], None]) -> bool:
+    """Work on the study until it is complete; whether this worker completed it."""
     random_state = config.get("hyperopt_random_state") or random.randint(1, 2**16 - 1)  # noqa: S311
     position = register(optuna.load_study(study_name=name, storage=storage), time.time())
     seed = random_state + position
@@ -190,3 +212,4 @@ def _work(config: dict[str, Any], optimizer: StudyOptimizer, storage: Any, name:
         optimizer.data_pickle_file.unlink(missing_ok=True)
     logger.info("worker done: %d trials evaluated here, %d duplicate proposals", evaluated,
                 worker.duplicates)
+    return worker.completed_study

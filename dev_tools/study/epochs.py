@@ -35,6 +35,12 @@ class EpochStore:
         with self._engine.begin() as connection:
             connection.execute(statement)
 
+    def get(self, study_name: str, trial_number: int) -> str | None:
+        with self._engine.connect() as connection:
+            return connection.execute(select(EPOCHS.c.epoch_json).where(
+                (EPOCHS.c.study_name == study_name)
+                & (EPOCHS.c.trial_number == trial_number))).scalar()
+
     def all(self, study_name: str) -> dict[int, str]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(EPOCHS.c.trial_number, EPOCHS.c.epoch_json)

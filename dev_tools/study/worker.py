@@ -154,6 +154,7 @@ class Worker:
     name: str = ""  # this worker, on each trial it evaluates (``WORKER_ATTR``)
     evaluated: int = 0
     duplicates: int = 0
+    completed_study: bool = False  # this worker's trial was the study's ``epochs``-th complete
 
     def run(self) -> int:
         """The number of trials this worker evaluated."""
@@ -181,6 +182,8 @@ class Worker:
                 continue
             in_a_row = 0
             self._evaluate(trial)
+            if now.complete + 1 >= self.epochs:
+                self.completed_study = self.completed_study or self._completed_by(trial.number)
 
     def _evaluate(self, trial: optuna.Trial) -> None:
         try:
@@ -195,6 +198,11 @@ class Worker:
         self.study.tell(trial, float(epoch["loss"]))
         self.evaluated += 1
         self.on_epoch(trial.number, epoch)
+
+    def _completed_by(self, number: int) -> bool:
+        done = sorted(self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)),
+                      key=lambda t: (t.datetime_complete, t.number))
+        return len(done) >= self.epochs and done[self.epochs - 1].number == number
 
     def _duplicate(self, trial: optuna.Trial) -> bool:
         others = self.study.get_trials(deepcopy=False,
