@@ -4,8 +4,9 @@
   random state (same parameters, same losses), and its exported parameters equal freqtrade's.
 - A second run continues the study up to the new ``--epochs``; a worker with another search
   is refused by name.
-- Two workers share a study in a real PostgreSQL; one is SIGKILLed in the middle of a trial;
-  the study completes, the dead trial is FAILED and retried with its parameters.
+- Two workers, each in its own network namespace (a stand-in for a machine), share a study in
+  a real PostgreSQL; one is SIGKILLed in the middle of a trial; the study completes, the dead
+  trial is FAILED and retried with its parameters.
 - The exported parameters run in plain ``freqtrade backtesting`` and give the best epoch's
   trades.
 """
@@ -25,9 +26,11 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from dev_tools.postgres import PostgresServer, PostgresUnavailable
 from dev_tools.study.epochs import EpochStore
 from dev_tools.study.worker import WORKER_ATTR
 from tests.support.freqtrade_run import backtest, freqtrade_env, run_freqtrade, write_config
+from tests.support.netns import Machine, machines
 from tests.support.paths import PROJECT_ROOT
 from tests.support.processes import wait_until
 
@@ -131,14 +134,35 @@ def _running_trial_of(storage: optuna.storages.RDBStorage, name: str, pid: int
                  if t.user_attrs.get(WORKER_ATTR, "").endswith(f":{pid}")), None)
 
 
-def test_two_workers_share_a_postgres_study_and_survive_a_kill(workspace, postgres_database):
-    ws, url = workspace, postgres_database
-    args = [*_search(ws, 10, timerange="20250201-20250401"), "--storage", url,
-            "--study-name", "shared", "--heartbeat-secs", "1", "--grace-secs", "4", "-j", "1"]
+def test_two_machines_share_a_postgres_study_and_survive_a_kill(workspace):
+    """Each worker runs in its own network namespace (a stand-in for a machine: its own
+    loopback, one link to the host) and reaches PostgreSQL only over that link; where
+    namespaces cannot be made (not root), plain processes on loopback."""
+    ws = workspace
+    with machines(2) as hosts:
+        listen = ("127.0.0.1", *(h.host_ip for h in hosts or ()))
+        try:
+            server = PostgresServer(listen=listen, trusted_networks=("10.231.0.0/16",)).start()
+        except PostgresUnavailable as missing:
+            pytest.skip(f"needs PostgreSQL: {missing}")
+        try:
+            url = server.database("shared")
+            _kill_one_of_two(ws, url, hosts)
+        finally:
+            server.stop()
+
+
+def _kill_one_of_two(ws: dict[str, Path], url: str, hosts: list[Machine] | None) -> None:
+    args = [*_search(ws, 10, timerange="20250201-20250401"), "--study-name", "shared",
+            "--heartbeat-secs", "1", "--grace-secs", "4", "-j", "1"]
+    commands = []
+    for index in range(2):
+        worker_url = url if hosts is None else url.replace("127.0.0.1", hosts[index].host_ip)
+        argv = [sys.executable, "-m", "dev_tools.cli", "hyperopt", *args, "--storage", worker_url]
+        commands.append(argv if hosts is None else hosts[index].command(argv))
     logs = [open(ws["root"] / f"worker{i}.log", "w") for i in range(2)]  # noqa: SIM115
-    workers = [subprocess.Popen([sys.executable, "-m", "dev_tools.cli", "hyperopt", *args],
-                                cwd=PROJECT_ROOT, env=freqtrade_env(), stdout=log,
-                                stderr=subprocess.STDOUT) for log in logs]
+    workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, env=freqtrade_env(), stdout=log,
+                                stderr=subprocess.STDOUT) for command, log in zip(commands, logs)]
     try:
         victim = workers[0]
         storage = optuna.storages.RDBStorage(url)
@@ -153,7 +177,7 @@ def test_two_workers_share_a_postgres_study_and_survive_a_kill(workspace, postgr
                 process.kill()
         for log in logs:
             log.close()
-    study = optuna.load_study(study_name="shared", storage=url)
+    study = optuna.load_study(study_name="shared", storage=storage)
     trials = study.get_trials()
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     assert len(complete) >= 10
@@ -162,10 +186,15 @@ def test_two_workers_share_a_postgres_study_and_survive_a_kill(workspace, postgr
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert retried and retried[0].params == killed.params
     assert retried[0].state == TrialState.COMPLETE
+    # Both workers evaluated trials; in namespaces their own 127.0.0.1 has no server, so each
+    # reached PostgreSQL over its link to the host.
+    by_worker = {t.user_attrs.get(WORKER_ATTR, "").rsplit(":", 1)[-1] for t in trials}
+    assert {str(victim.pid), str(workers[1].pid)} <= by_worker
     # The exported best runs in plain freqtrade backtesting and trades as the best epoch did.
     exported = json.loads((ws["strategies"] / f"{STRATEGY}.json").read_text())
-    best = min((t for t in complete), key=lambda t: (t.value, t.number))
-    assert exported["params"]["signals"] == {k: best.params[k] for k in exported["params"]["signals"]}
+    best = min(complete, key=lambda t: (t.value, t.number))
+    assert exported["params"]["signals"] == {k: best.params[k]
+                                             for k in exported["params"]["signals"]}
     run = backtest(ws["root"], ws["config"], timerange="20250201-20250401", strategy=STRATEGY,
                    extra_args=["--strategy-path", str(ws["strategies"])])
     assert "Loading parameters from file" in run.process.stdout + run.process.stderr
