@@ -10,7 +10,7 @@ DEMO_TIMERANGE ?= 20250101-20260219
 BENCH_TIMERANGE ?= 20250101-20250401
 
 .PHONY: setup demo demo-veto test test-fast test-slow bench bench-backtest bench-models bench-strategy bench-risk bench-llm \
-	bench-sor report-evidence report-carry report-models report-signals report-risk report-veto report-sor report-weekly report-tax llm-serve llm-stop \
+	bench-sor bench-scale report-evidence report-carry report-models report-signals report-risk report-veto report-sor report-sentiment report-weekly report-tax llm-serve llm-stop \
 	venue venues plugins
 
 ## setup: create .venv and install the suite with freqtrade and every dependency (idempotent)
@@ -57,7 +57,7 @@ test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
 
 ## bench: every benchmark; each writes bench/results/<name>.json and prints its figures
-bench: bench-backtest bench-models bench-strategy bench-risk bench-llm bench-sor
+bench: bench-backtest bench-models bench-strategy bench-risk bench-llm bench-sor bench-scale
 
 bench-backtest: setup
 	$(BIN)/python -m bench.backtest --timerange $(BENCH_TIMERANGE)
@@ -76,6 +76,12 @@ bench-llm: setup
 
 bench-sor: setup
 	$(BIN)/python -m bench.sor
+
+## bench-scale: centaur hyperopt (1 and 2 workers on a PostgreSQL study) vs freqtrade -j 1/-j 2,
+## the storage's cost per trial and a model of 8 and 32 machines. SCALE_ARGS="--epochs 32 ..."
+SCALE_ARGS ?=
+bench-scale: setup
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 ## report-*: evidence reports; each writes reports/<name>.json and reports/<name>.md
 ## report-evidence: every signal against its random-direction null on both market periods, the
@@ -105,6 +111,12 @@ report-risk: setup
 
 report-veto: setup
 	$(BIN)/python -m research.llm_report $(REPORT_DATA_ARGS)
+
+## report-sentiment: the LLM headline scorer beside the lexicon (coverage, agreement, cost);
+## the model weights come from `make llm-fetch`. Options: SENTIMENT_ARGS="--sample 200 --models ..."
+SENTIMENT_ARGS ?=
+report-sentiment: setup
+	$(BIN)/python -m research.sentiment_report $(SENTIMENT_ARGS)
 
 report-sor: setup
 	$(BIN)/python -m research.sor_report

@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 DUPLICATE_ATTR = "duplicate"
 WORKER_ATTR = "worker"  # host:pid of the worker that evaluates the trial
 WORKER_PREFIX = "worker:"
+WAIT_POLL_SECS = 1.0  # while the study's last trials run elsewhere
 MAX_DUPLICATES_IN_A_ROW = 50  # then the space is exhausted: stop instead of spinning
 JSON_MODE = rapidjson.NM_NATIVE | rapidjson.NM_NAN
 
@@ -167,7 +168,7 @@ class Worker:
             if now.complete >= self.epochs:
                 return self.evaluated
             if now.complete + now.running >= self.epochs and now.waiting == 0:
-                self.sleep(self.heartbeat_secs)  # the last trials run elsewhere (or died)
+                self.sleep(WAIT_POLL_SECS)  # the last trials run elsewhere (or died)
                 continue
             trial = self.study.ask(self.distributions)
             if self._duplicate(trial):
