@@ -107,7 +107,9 @@ class BreakerSettings(Section):
     cooldown_hours: float = Field(default=6.0, ge=0)  # between two consultations
     max_calls_per_answer: int = Field(default=3, ge=1, le=10)
     conviction_range: tuple[float, float] = (0.60, 0.85)
-    size_multiplier_range: tuple[float, float] = (0.25, 1.5)
+    # a breaker answers a degradation: it may shrink positions, never grow them (the seeds'
+    # "it has to be defensive"); an operator may widen this knowingly
+    size_multiplier_range: tuple[float, float] = (0.25, 1.0)
     # the risk layer's clamps: leverage from 1.0 to the operator ceiling
     leverage_ceiling: float = Field(default=10.0, ge=1.0)
     duration_hours_range: tuple[float, float] = (1.0, 168.0)
