@@ -7,7 +7,8 @@ A sample of headlines (news outlets only: posts from ``@`` accounts are left out
 over the file, so every window of it is represented) is scored by the lexicon rule
 (``LexiconScorer``) and by each model through the suite's own batched LLM scorer
 (``LlmSentimentScorer``: one request per 20 headlines, the answer schema-checked; a bad answer
-leaves its headlines unscored). Reported per model: the share of headlines it scored, the
+leaves its headlines unscored), each headline scored once (the suite's sentiment cache, keyed by
+scorer and headline; a rerun scores only what is missing). Reported per model: the share of headlines it scored, the
 agreement with the lexicon (Spearman rank correlation with a bootstrap interval, and the sign
 agreement on headlines both call non-neutral), and the time per batch and per headline.
 
@@ -22,18 +23,21 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
 from bench.common import PROJECT_ROOT
 from centaur.report_files import write_report
 from centaur.settings.llm import LlmSettings, NewsSettings
 from llm_layer.client import LlmClient
-from llm_layer.news import read_csv_headlines
+from llm_layer.news import Headline, read_csv_headlines
 from llm_layer.sentiment import LexiconScorer
-from llm_layer.sentiment_cache import LlmSentimentScorer
+from llm_layer.sentiment_cache import LlmSentimentScorer, SentimentCache, score_headlines
 from research.llm_report import Model, resolve_model, serving
 from research.news_sources import headline_set
 
@@ -42,16 +46,34 @@ NEUTRAL_BAND = 0.05  # |score| at or below this is neutral for the sign agreemen
 BOOTSTRAP_DRAWS = 2000
 
 
-def sample_titles(headlines_name: str, sample: int) -> list[str]:
+def sample_headlines(headlines_name: str, sample: int) -> list[Headline]:
     news = NewsSettings(**headline_set(headlines_name))  # excludes "@" sources
     headlines = read_csv_headlines(Path(news.csv_path), news)
     picks = np.linspace(0, len(headlines) - 1, min(sample, len(headlines))).astype(int)
-    return [headlines[i].title for i in sorted(set(picks))]
+    return [headlines[i] for i in sorted(set(picks))]
+
+
+def sample_titles(headlines_name: str, sample: int) -> list[str]:
+    return [h.title for h in sample_headlines(headlines_name, sample)]
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ranks_a, ranks_b = (np.argsort(np.argsort(x)) for x in (a, b))
-    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
+    """Rank correlation with tied values sharing their mean rank (many headlines score 0)."""
+    return float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
+
+
+class TimedScorer:
+    """A scorer that keeps the wall time of each batch it was asked to score."""
+
+    def __init__(self, scorer: LlmSentimentScorer):
+        self.name, self._scorer, self.batch_secs = scorer.name, scorer, []
+
+    def score_many(self, titles: Sequence[str]) -> list[float | None]:
+        began = time.perf_counter()
+        try:
+            return self._scorer.score_many(titles)
+        finally:
+            self.batch_secs.append(time.perf_counter() - began)
 
 
 def agreement(lexicon: list[float], model: list[float | None], seed: int = 7) -> dict[str, Any]:
@@ -71,22 +93,25 @@ def agreement(lexicon: list[float], model: list[float | None], seed: int = 7) ->
             "mean_lexicon": round(float(a.mean()), 3), "mean_model": round(float(b.mean()), 3)}
 
 
-def score_with(model: Model, titles: list[str], args: argparse.Namespace, work: Path
+def score_with(model: Model, headlines: list[Headline], args: argparse.Namespace, work: Path
                ) -> dict[str, Any]:
+    """The model's scores, each headline scored once (the suite's cache, ``--cache``)."""
     with serving(model, args, work) as base_url:
         client = LlmClient(base_url, model.served_as, "local", args.timeout_secs)
-        scorer = LlmSentimentScorer(client, max_tokens=512, seed=LlmSettings().seed)
-        scores: list[float | None] = []
-        batch_secs = []
-        for start in range(0, len(titles), BATCH):
-            began = time.perf_counter()
-            scores += scorer.score_many(titles[start:start + BATCH])
-            batch_secs.append(time.perf_counter() - began)
-    return {"scores": scores, "batch_secs": batch_secs, "failures": scorer.failures}
+        inner = LlmSentimentScorer(client, max_tokens=512, seed=LlmSettings().seed)
+        scorer = TimedScorer(inner)
+        cache = SentimentCache(args.cache, lambda: datetime.now(UTC))
+        try:
+            scored = score_headlines(headlines, scorer, cache, batch_size=BATCH)
+        finally:
+            cache.close()
+    return {"scores": [s.score for s in scored], "batch_secs": scorer.batch_secs,
+            "failures": inner.failures}
 
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
-    titles = sample_titles(args.headlines, args.sample)
+    headlines = sample_headlines(args.headlines, args.sample)
+    titles = [h.title for h in headlines]
     began = time.perf_counter()
     lexicon = LexiconScorer().score_many(titles)
     lexicon_secs = time.perf_counter() - began
@@ -102,13 +127,15 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 report["models"][name] = model if not isinstance(model, Model) else {
                     "reason": "not an LLM (the lexicon is the baseline here)"}
                 continue
-            run = score_with(model, titles, args, Path(tmp))
+            run = score_with(model, headlines, args, Path(tmp))
             scored = [s for s in run["scores"] if s is not None]
+            timed = run["batch_secs"]  # the batches scored now (cached ones cost nothing)
             report["models"][name] = {
                 "scored_ratio": round(len(scored) / len(titles), 3),
-                "failed_batches": run["failures"],
-                "secs_per_batch_p50": round(float(np.median(run["batch_secs"])), 2),
-                "secs_per_headline": round(sum(run["batch_secs"]) / len(titles), 3),
+                "failed_batches": run["failures"], "batches_scored_now": len(timed),
+                "secs_per_batch_p50": round(float(np.median(timed)), 2) if timed else None,
+                "secs_per_headline": round(sum(timed) / (len(timed) * BATCH), 3)
+                if timed else None,
                 "agreement_with_lexicon": agreement(lexicon, run["scores"])}
     return report
 
@@ -142,6 +169,9 @@ def main(argv: list[str] | None = None) -> None:
                                                         "smollm2-135m"])
     parser.add_argument("--base-url", default=LlmSettings().base_url)
     parser.add_argument("--timeout-secs", type=float, default=120.0)
+    parser.add_argument("--cache", default=str(PROJECT_ROOT / "user_data" / "llm" /
+                                               "sentiment.sqlite"),
+                        help="scores kept per scorer and headline (the suite's cache)")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "reports" / "sentiment"))
     args = parser.parse_args(argv)
     report = build(args)
