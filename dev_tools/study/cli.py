@@ -36,6 +36,7 @@ from freqtrade.commands.optimize_commands import setup_optimize_configuration
 from freqtrade.enums import HyperoptState, RunMode
 from freqtrade.exceptions import OperationalException
 from freqtrade.optimize.hyperopt_tools import HyperoptStateContainer, HyperoptTools
+
 from dev_tools.study import export, fingerprint
 from dev_tools.study.epochs import EpochStore
 from dev_tools.study.storage import (

@@ -27,6 +27,7 @@ from freqtrade.constants import FTHYPT_FILEVERSION, LAST_BT_RESULT_FN
 from freqtrade.misc import file_dump_json
 from freqtrade.optimize.hyperopt.hyperopt_optimizer import INITIAL_POINTS
 from freqtrade.optimize.hyperopt_tools import HyperoptTools, hyperopt_serializer
+
 from dev_tools.study.worker import JSON_MODE, decode
 
 FIRST_BEST_LOSS = 100  # freqtrade's Hyperopt.current_best_loss before any epoch

@@ -32,6 +32,7 @@ from optuna.trial import TrialState
 
 from freqtrade.optimize.hyperopt.hyperopt_optimizer import HyperOptimizer
 from freqtrade.optimize.hyperopt_tools import hyperopt_serializer
+
 from dev_tools.study.storage import Heartbeat
 
 logger = logging.getLogger(__name__)
