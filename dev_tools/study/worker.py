@@ -28,6 +28,7 @@ from typing import Any
 
 import optuna
 import rapidjson
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
 from freqtrade.optimize.hyperopt.hyperopt_optimizer import HyperOptimizer
@@ -58,12 +59,6 @@ class StudyOptimizer(HyperOptimizer):
 def plain(distributions: dict[str, Any]) -> dict[str, optuna.distributions.BaseDistribution]:
     """freqtrade's named distributions as Optuna's own classes, which an RDB storage can store
     (same bounds, step and log scale, so the sampler draws the same values)."""
-    from optuna.distributions import (
-        CategoricalDistribution,
-        FloatDistribution,
-        IntDistribution,
-    )
-
     converted: dict[str, optuna.distributions.BaseDistribution] = {}
     for name, dist in distributions.items():
         if isinstance(dist, FloatDistribution):
