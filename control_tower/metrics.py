@@ -55,10 +55,13 @@ def wall_clock() -> datetime:
 @contextmanager
 def freqtrade_trades() -> Iterator[TradeBook]:
     """Open and closed trades in a session of the calling (scrape) thread, removed after use
-    - as freqtrade's API server does per request."""
+    - as freqtrade's API server does per request. One query: a trade the bot closes between
+    two reads would come back from the second with the first read's attributes (the session's
+    identity map), open and "closed" without a close date at once."""
     try:
-        yield TradeBook(Trade.get_trades_proxy(is_open=True),
-                        Trade.get_trades_proxy(is_open=False))
+        trades = Trade.get_trades_proxy()
+        yield TradeBook(tuple(t for t in trades if t.is_open),
+                        tuple(t for t in trades if not t.is_open))
     finally:
         Trade.session.remove()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,8 +26,8 @@ from centaur.events import EventSink, OperatorEvent, Severity
 from centaur.exchange_health import HEALTH
 from centaur.settings import settings_from
 from centaur.state import StateStore
-from control_tower.metrics import MetricsPart, host_sources, metrics_part
-from control_tower.metrics_collector import daily_sharpe
+from control_tower.metrics import MetricsPart, freqtrade_trades, host_sources, metrics_part
+from control_tower.metrics_collector import daily_sharpe, trade_families
 from llm_layer.store import CallRecord, DecisionStore
 from risk_protections import trading_state as ts
 from risk_protections.daily_drawdown import DayAnchor
@@ -202,6 +203,42 @@ def test_open_pnl_closed_trades_per_tag_funding_and_sharpe(part):
     assert one(s, "centaur_funding_rate_ratio", pair=ETH) == 0.0003
     closed = Trade.get_trades_proxy(is_open=False)
     assert one(s, "centaur_sharpe_30d_ratio") == pytest.approx(daily_sharpe(closed, NOW, 1e4))
+
+
+def test_a_trade_closed_during_a_scrape_is_read_either_open_or_closed(tmp_path, monkeypatch):
+    """The bot closes a trade (its own session, its own thread) while a scrape reads the book.
+    Two reads (open, then closed) put the same row in both lists with the first read's
+    attributes - a "closed" trade without a close date, which failed the trades section."""
+    init_db(f"sqlite:///{tmp_path / 'trades.sqlite'}")
+    Trade.session.add(_trade(ETH, NOW - timedelta(hours=5), short=True))
+    Trade.session.commit()
+    Trade.session.remove()
+
+    read = Trade.get_trades_proxy
+
+    def bot_closes_the_trade():
+        trade = read(is_open=True)[0]
+        trade.close_rate, trade.close_date, trade.is_open = 1900.0, NOW, False
+        trade.close_profit_abs, trade.close_profit = 10.0, 0.1
+        Trade.session.commit()
+        Trade.session.remove()
+
+    def read_then_the_bot_commits(**filters):
+        found = read(**filters)
+        if read(is_open=True):  # the first read only
+            bot = threading.Thread(target=bot_closes_the_trade)
+            bot.start()
+            bot.join()
+        return found
+
+    monkeypatch.setattr(Trade, "get_trades_proxy", staticmethod(read_then_the_bot_commits))
+    try:
+        with freqtrade_trades() as book:
+            assert len(book.open) + len(book.closed) == 1
+            families = {f.name: f for f in trade_families(book, lambda pair: 1900.0, NOW, 1e4)}
+            assert families["centaur_open_trades"].samples[0].value == len(book.open)
+    finally:
+        Trade.session.remove()
 
 
 def test_daily_sharpe_counts_days_without_trades_as_flat():
