@@ -46,7 +46,7 @@ demo-veto: setup
 ## test: the suite's tests, fast tier then slow tier (real freqtrade runs; ../shared beside it)
 test: setup
 	$(BIN)/python -m pytest -q -m "not slow"
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow --durations=30
 
 ## test-fast: pure rules, the pipeline with fakes, layering, contracts (under 2 minutes)
 test-fast: setup
@@ -54,7 +54,7 @@ test-fast: setup
 
 ## test-slow: the tests that run freqtrade processes, train models or start servers
 test-slow: setup
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow --durations=30
 
 ## bench: every benchmark; each writes bench/results/<name>.json and prints its figures
 bench: bench-backtest bench-models bench-strategy bench-risk bench-llm bench-sor bench-scale
