@@ -20,6 +20,7 @@ redacted secrets. Pickled (hyperopt's workers), a store reconnects to the same U
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -203,3 +204,27 @@ def _move_aside(db: Connection, problem: str) -> str:
         if inspect(db).has_table(table.name):
             db.execute(text(f'ALTER TABLE "{table.name}" SET SCHEMA "{aside}"'))
     return f"schema {aside} ({problem})"
+
+
+class ReadOnlySqlState:
+    """A running bot's PostgreSQL state read by another process (the weekly report):
+    ``items(namespace)`` in a read-only transaction. It never creates, migrates or moves
+    tables aside, as ``SqlStateStore`` does when opened; before the bot has written the tables
+    every namespace reads empty. The URL's password is redacted as the store's is."""
+
+    def __init__(self, url: str):
+        REDACTOR.add([make_url(url).password])
+        self._url = url
+
+    def items(self, namespace: str) -> dict[str, Any]:
+        engine = create_engine(self._url)
+        try:
+            with engine.connect() as db:
+                db.execute(text("SET TRANSACTION READ ONLY"))
+                if not inspect(db).has_table(STATE.name):
+                    return {}
+                rows = db.execute(select(STATE.c.key, STATE.c.value).where(
+                    STATE.c.namespace == namespace).order_by(STATE.c.key)).all()
+        finally:
+            engine.dispose()
+        return {key: json.loads(value) for key, value in rows}

@@ -5,7 +5,8 @@ Where each record lives, for a freqtrade ``config`` (its ``db_url`` may be overr
 - trades and orders: freqtrade's database (``db_url``), tables ``trades`` and ``orders``;
 - operator events, the human GO answers (``human_go_answers``, ``control_tower.human_go_book``)
   and the operator overrides (``overrides``, ``control_tower.paper_gate``): the suite's state
-  store beside it (``centaur.state.state_path``; a namespace not written yet reads empty);
+  store beside it (``centaur.state.state_path``: a SQLite file, or PostgreSQL tables read
+  through ``centaur.state_sql.ReadOnlySqlState``; a namespace not written yet reads empty);
 - routed child fills: the fills log (``sor_exchange.fills_log.default_url`` or
   ``centaur.exchange.router.fills_log_url``);
 - the carry's spot hedge legs: ``<user_data_dir>/<legs_file_name(config)>``;
@@ -35,7 +36,8 @@ from freqtrade.misc import parse_db_uri_for_logging
 from sqlalchemy import create_engine, inspect, text
 
 from centaur.settings import settings_from
-from centaur.state import state_path
+from centaur.state import is_url, state_path
+from centaur.state_sql import ReadOnlySqlState
 from control_tower.human_go_book import ANSWERS as GO_ANSWERS
 from control_tower.paper_gate import OVERRIDES_NAMESPACE
 from llm_layer.runtime import store_path as llm_store_path
@@ -175,12 +177,17 @@ class ReadOnlyState:
         return {key: json.loads(value) for key, value in rows}
 
 
-def _state(config: dict[str, Any]) -> ReadOnlyState | None:
+def _state(config: dict[str, Any]) -> ReadOnlyState | ReadOnlySqlState | None:
+    """The bot's state store, read-only: its SQLite file (None when there is none yet) or its
+    PostgreSQL tables (``centaur.state_sql``)."""
     path = state_path(config)
+    if is_url(path):
+        return ReadOnlySqlState(path)
     return ReadOnlyState(path) if Path(path).is_file() else None
 
 
-def _namespace(store: ReadOnlyState | None, namespace: str) -> tuple[dict[str, Any], ...]:
+def _namespace(store: ReadOnlyState | ReadOnlySqlState | None,
+               namespace: str) -> tuple[dict[str, Any], ...]:
     if store is None:
         return ()
     return tuple({"key": key, **(value if isinstance(value, dict) else {"value": value})}

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from centaur.settings import CentaurConfigError, settings_from
 from centaur.state import StateCorrupt, StateStore, StoreHealth, open_state, state_path
-from centaur.state_sql import SCHEMA_VERSION, SqlStateStore
+from centaur.state_sql import SCHEMA_VERSION, ReadOnlySqlState, SqlStateStore
 from dev_tools.venue.server import running_venue
 from dev_tools.venue.state import VenueSettings
 from tests.support.freqtrade_run import freqtrade_env, venue_ccxt_config, write_config
@@ -193,6 +193,21 @@ def test_tables_of_a_newer_schema_are_moved_aside_never_dropped(store, postgres_
 
 
 @pytest.mark.slow
+def test_a_reader_of_a_running_bots_tables_never_creates_or_writes_them(postgres_database):
+    reader = ReadOnlySqlState(_with_password(postgres_database))
+    assert reader.items("events") == {}  # the bot has not written yet: empty, nothing made
+    assert _sql(postgres_database, "SELECT tablename FROM pg_tables "
+                "WHERE tablename LIKE 'centaur_state%'") == []
+    written = SqlStateStore(postgres_database)
+    try:
+        written.put("events", "0001", {"code": "KILL_SWITCH"})
+    finally:
+        written.close()
+    assert reader.items("events") == {"0001": {"code": "KILL_SWITCH"}}
+    assert reader.items("risk") == {}
+
+
+@pytest.mark.slow
 def test_open_state_gives_one_postgresql_store_per_url(postgres_database):
     config = _trading(db_url=postgres_database)
     first = open_state(config)
@@ -269,3 +284,20 @@ def test_a_dry_run_bot_on_postgresql_keeps_the_suite_state_there(postgres_databa
     assert not list(tmp_path.rglob("*.centaur.sqlite"))
     for bot in (first, second):
         assert PASSWORD not in bot.process.log()
+
+    # the weekly report reads the suite's records from the same PostgreSQL tables
+    out = tmp_path / "weekly"
+    report_run = subprocess.run(
+        [sys.executable, "-m", "control_tower.weekly_report", "--config", str(config),
+         "--out", str(out)],
+        cwd=PROJECT_ROOT, env=freqtrade_env(), capture_output=True, text=True, timeout=300)
+    assert report_run.returncode == 0, report_run.stderr
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert [h["code"] for h in report["halts"]] == ["KILL_SWITCH"]
+    assert [(o["source"], o["code"]) for o in report["overrides"]] == [
+        ("events", "KILL_SWITCH")]
+    assert "REST API" in report["overrides"][0]["message"]
+    for written in (*out.parent.glob("weekly.*"), ):
+        if written.suffix in (".json", ".md", ".html"):
+            assert PASSWORD not in written.read_text()
+    assert PASSWORD not in report_run.stdout + report_run.stderr
