@@ -2,10 +2,13 @@
 
 One row per fill increment of a child (partial fills included): venue, price, amount, fee,
 the parent's arrival mid and the fill's slippage against it in bps (positive: worse than the
-mid), so performance can be attributed per strategy and per venue (``summary``). SQLite by
-default (beside the bot's SQLite database), any SQLAlchemy URL otherwise (PostgreSQL:
-``postgresql+psycopg://user@host/db``; the driver must be installed). The trade id and signal
-tag are filled in once freqtrade has stored the trade (``attribute``).
+mid), so performance can be attributed per strategy and per venue (``summary``). Where it
+lives (``default_url``): beside the bot's SQLite database, or in the bot's PostgreSQL database
+(table ``sor_fills`` beside freqtrade's) when ``db_url`` is one; any SQLAlchemy URL by
+``centaur.exchange.router.fills_log_url`` (PostgreSQL: ``postgresql+pg8000://user:password@
+host/db``). A URL's password joins the process's redacted secrets and is never shown
+(``shown_url``). The trade id and signal tag are filled in once freqtrade has stored the trade
+(``attribute``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import (
     Boolean,
@@ -26,10 +30,13 @@ from sqlalchemy import (
     Table,
     create_engine,
     func,
+    make_url,
     select,
     update,
 )
 from sqlalchemy.pool import StaticPool
+
+from centaur.redaction import REDACTOR
 
 METADATA = MetaData()
 FILLS = Table(
@@ -56,8 +63,11 @@ FILLS = Table(
 
 
 def default_url(config: dict[str, Any]) -> str:
-    """Beside a SQLite ``db_url`` (``x.sqlite`` -> ``x.sor-fills.sqlite``), else user_data."""
+    """In a PostgreSQL ``db_url``'s database; beside a SQLite ``db_url`` (``x.sqlite`` ->
+    ``x.sor-fills.sqlite``); else under user_data."""
     db_url = str(config.get("db_url", ""))
+    if urlsplit(db_url).scheme.partition("+")[0] == "postgresql":
+        return db_url
     if db_url.startswith("sqlite:///") and not db_url.endswith(":memory:"):
         db_file = Path(db_url.removeprefix("sqlite:///"))
         return f"sqlite:///{db_file.with_name(db_file.stem + '.sor-fills.sqlite')}"
@@ -94,6 +104,9 @@ class FillsLog:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
+        parsed = make_url(url)
+        REDACTOR.add([parsed.password])
+        self.shown_url = parsed.render_as_string(hide_password=True)
         memory = url in ("sqlite://", "sqlite:///:memory:")
         self._engine = create_engine(url, poolclass=StaticPool,
                                      connect_args={"check_same_thread": False}) if memory \

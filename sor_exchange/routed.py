@@ -158,7 +158,7 @@ class RoutedExchangeMixin:
                                  settings.in_flight_window_secs)
         logger.info("Order router on: primary %s, venues %s (%s), fills log %s", primary,
                     ", ".join(sorted(clients)), "paper fills" if dry_run else "live",
-                    self._sor_fills.url)
+                    self._sor_fills.shown_url)
         return OrderRouter(settings, primary, gateways, executor.journal, executor,
                            lambda: self._sor_clock(), lambda: COMPOSITE_PREFIX + uuid4().hex[:20],
                            dry_run=dry_run, strategy=str(self._config.get("strategy", "")),

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sor_exchange.fills_log import Fill, FillsLog
+from centaur.redaction import REDACTOR
+from sor_exchange.fills_log import Fill, FillsLog, default_url
 
 
 def _fill(parent: str, strategy: str, venue: str, price: float, amount: float) -> Fill:
@@ -49,3 +50,24 @@ def test_fills_attribute_cost_per_strategy_and_venue(fills):
     rows = [r for r in fills.rows() if r["parent_order_id"] == "sor-a"]
     assert {r["trade_id"] for r in rows} == {7}
     assert {r["signal_tag"] for r in rows} == {"trend_pullback"}
+
+
+
+def test_the_log_follows_the_bots_database(tmp_path):
+    assert default_url({"db_url": f"sqlite:///{tmp_path / 'bot.sqlite'}"}) == \
+        f"sqlite:///{tmp_path / 'bot.sor-fills.sqlite'}"
+    postgres = "postgresql+pg8000://bot:fills-pw-71c2@db-host:5432/trading"
+    assert default_url({"db_url": postgres}) == postgres  # table sor_fills beside freqtrade's
+    assert default_url({"db_url": "sqlite://", "user_data_dir": str(tmp_path)}) == \
+        f"sqlite:///{tmp_path / 'sor-fills.sqlite'}"
+
+
+@pytest.mark.slow
+def test_a_postgresql_password_is_never_shown(postgres_database):
+    password = "fills-pw-71c2"  # trust auth ignores it
+    log = FillsLog(postgres_database.replace("centaur@", f"centaur:{password}@", 1))
+    try:
+        assert password not in log.shown_url and ":***@" in log.shown_url
+        assert password not in REDACTOR.text(f"could not reach {log.url}")
+    finally:
+        log.close()
