@@ -9,18 +9,13 @@ from pydantic import BaseModel
 
 from centaur_plugins import operator, panel
 from centaur_plugins.catalogue import REST_PREFIX as PREFIX
+from centaur_plugins.rest_session import rpc_in_session
 
 router = APIRouter(tags=["Centaur"])
 
 
-def _rpc_optional():
-    from freqtrade.rpc.api_server.deps import get_rpc_optional
-
-    return get_rpc_optional()
-
-
 @router.get("/status")
-def status(rpc: Any = Depends(_rpc_optional)) -> dict[str, Any]:
+def status(rpc: Any = Depends(rpc_in_session)) -> dict[str, Any]:
     from centaur_plugins.status import suite_status
 
     return suite_status(getattr(rpc, "_freqtrade", None))
@@ -48,25 +43,25 @@ def _call(command):
 
 
 @router.post("/killswitch")
-def killswitch(rpc: Any = Depends(_rpc_optional)) -> dict[str, Any]:
+def killswitch(rpc: Any = Depends(rpc_in_session)) -> dict[str, Any]:
     return _call(lambda: operator.kill_switch(rpc, "REST API"))
 
 
 @router.post("/resume")
-def resume(request: ResumeRequest, rpc: Any = Depends(_rpc_optional)) -> dict[str, Any]:
+def resume(request: ResumeRequest, rpc: Any = Depends(rpc_in_session)) -> dict[str, Any]:
     return _call(lambda: operator.resume(rpc, "REST API", request.include_timed))
 
 
 @router.post("/state/reset")
-def state_reset(rpc: Any = Depends(_rpc_optional)) -> dict[str, Any]:
+def state_reset(rpc: Any = Depends(rpc_in_session)) -> dict[str, Any]:
     return _call(lambda: operator.state_reset(rpc, "REST API"))
 
 
 @router.get("/interventions")
-def interventions(rpc: Any = Depends(_rpc_optional)) -> list[dict[str, Any]]:
+def interventions(rpc: Any = Depends(rpc_in_session)) -> list[dict[str, Any]]:
     return _call(lambda: operator.interventions(rpc))
 
 
 @router.delete("/interventions/{intervention_id}")
-def revoke(intervention_id: str, rpc: Any = Depends(_rpc_optional)) -> dict[str, Any]:
+def revoke(intervention_id: str, rpc: Any = Depends(rpc_in_session)) -> dict[str, Any]:
     return _call(lambda: operator.revoke(rpc, intervention_id, "REST API"))

@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 from freqtrade.rpc.api_server.api_auth import http_basic_or_jwt_token
-from freqtrade.rpc.api_server.deps import get_rpc_optional
 from pydantic import BaseModel
 
+from centaur_plugins.rest_session import rpc_in_session
 from control_tower.human_go import Operator
 from control_tower.human_go_book import UnknownRequest
 from control_tower.human_go_part import HumanGoPart, find_human_go
@@ -32,7 +32,7 @@ def _part(rpc: Any) -> HumanGoPart:
 
 
 @router.get("/go")
-def go_requests(rpc: Any = Depends(get_rpc_optional)) -> dict[str, Any]:
+def go_requests(rpc: Any = Depends(rpc_in_session)) -> dict[str, Any]:
     part = _part(rpc)
     now = datetime.now(UTC)
     return {"pending": [r.to_json() for r in part.book.pending(now)],
@@ -41,7 +41,7 @@ def go_requests(rpc: Any = Depends(get_rpc_optional)) -> dict[str, Any]:
 
 
 @router.post("/go/{request_id}")
-def go_answer(request_id: str, body: GoAnswer, rpc: Any = Depends(get_rpc_optional),
+def go_answer(request_id: str, body: GoAnswer, rpc: Any = Depends(rpc_in_session),
               user: str = Depends(http_basic_or_jwt_token)) -> dict[str, Any]:
     part = _part(rpc)
     try:

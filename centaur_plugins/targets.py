@@ -118,6 +118,13 @@ PINNED: tuple[PinnedName, ...] = (
         "the suite's REST routes reach the running bot through it",
     ),
     PinnedName(
+        "freqtrade.persistence.models",
+        "_request_id_ctx_var",
+        None,
+        "each suite REST request gets its own database session through it, as freqtrade's "
+        "get_rpc does",
+    ),
+    PinnedName(
         CONFIGURATION,
         "create_datadir",
         ("config", "datadir"),

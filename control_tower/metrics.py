@@ -58,6 +58,7 @@ def freqtrade_trades() -> Iterator[TradeBook]:
     - as freqtrade's API server does per request. One query: a trade the bot closes between
     two reads would come back from the second with the first read's attributes (the session's
     identity map), open and "closed" without a close date at once."""
+    Trade.session.remove()  # not the session an earlier section of this scrape read with
     try:
         trades = Trade.get_trades_proxy()
         yield TradeBook(tuple(t for t in trades if t.is_open),
