@@ -97,12 +97,12 @@ def test_the_2022_datadir_from_the_real_nautilus_bars(tmp_path):
 
 @pytest.mark.slow
 def test_the_135m_model_runs_every_arm_end_to_end_on_a_short_range(tmp_path):
-    """The report on two weeks of 2021-22 (1h spot): the 135M model, the lexicon rule, a model
+    """The report on a week of 2021-22 (1h spot): the 135M model, the lexicon rule, a model
     that is not installed; random vetoes skip at the model's rate; intervals hold the estimate."""
     from research import llm_report
 
     pytest.importorskip("xllamacpp")
-    llm_report.main(["--periods", "2021-22", "--timerange-2021", "20211012-20211026",
+    llm_report.main(["--periods", "2021-22", "--timerange-2021", "20211012-20211019",
                      "--models", "smollm2-135m", "lexicon", "no-such-model",
                      "--random-seeds", "2", "--no-ledger", "--no-breaker",
                      "--store", str(tmp_path / "record.sqlite"), "--out", str(tmp_path)])
