@@ -43,10 +43,13 @@ demo-veto: setup
 	$(BIN)/freqtrade backtesting -c config/backtest.json -c config/veto-replay.json \
 		--timerange $(VETO_TIMERANGE) --export trades
 
-## test: the suite's tests, fast tier then slow tier (real freqtrade runs; ../shared beside it)
+## test: the suite's tests, fast tier then slow tier (real freqtrade runs; ../shared beside it).
+## The slow tier runs on 2 processes, a test module per process at a time (its tests mostly
+## wait on freqtrade processes); SLOW_WORKERS= runs it in this process.
+SLOW_WORKERS ?= -n 2 --dist loadfile
 test: setup
 	$(BIN)/python -m pytest -q -m "not slow"
-	$(BIN)/python -m pytest -q -m slow --durations=30
+	$(BIN)/python -m pytest -q -m slow $(SLOW_WORKERS) --durations=30
 
 ## test-fast: pure rules, the pipeline with fakes, layering, contracts (under 2 minutes)
 test-fast: setup
@@ -54,7 +57,7 @@ test-fast: setup
 
 ## test-slow: the tests that run freqtrade processes, train models or start servers
 test-slow: setup
-	$(BIN)/python -m pytest -q -m slow --durations=30
+	$(BIN)/python -m pytest -q -m slow $(SLOW_WORKERS) --durations=30
 
 ## bench: every benchmark; each writes bench/results/<name>.json and prints its figures
 bench: bench-backtest bench-models bench-strategy bench-risk bench-llm bench-sor bench-scale

@@ -73,6 +73,9 @@ def write_config(directory: Path, base: str, overrides: dict[str, Any] | None = 
 def freqtrade_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FREQTRADE__")}
     env["PYTHONUNBUFFERED"] = "1"
+    # freqtrade logs to stderr through Rich, which wraps lines at the terminal width (80 when
+    # there is none): a long path could split the phrase a test looks for
+    env["COLUMNS"] = "1000"
     env.update(extra or {})
     return env
 
