@@ -84,8 +84,9 @@ def legs_on_disk(directory) -> dict[str, dict]:
 def test_a_forced_short_opens_both_legs_and_a_forced_exit_closes_both(venue, tmp_path_factory):
     with carry_bot(tmp_path_factory.mktemp("carry"), venue) as (client, process, directory):
         client.forceenter(PAIR, "short")
-        trade = wait_until(lambda: as_list(client.status()), 60, "the forced entry",
-                           process)[0]
+        trade, = wait_until(lambda: [t for t in as_list(client.status())
+                                     if t["enter_tag"] == "force_entry"], 60, "the forced entry",
+                            process)
         assert trade["is_short"] and trade["strategy"] == "CentaurCarry"
         assert trade["leverage"] == pytest.approx(2.0)
         status = wait_until(lambda: carry_status(client)["hedges_open"], 60, "the spot leg",

@@ -99,8 +99,9 @@ def test_a_strategy_signal_opens_a_trade(venue, tmp_path_factory):
 def test_the_flagship_opens_a_forced_trade_sized_by_its_risk_layer(bot):
     client, process = bot["client"], bot["process"]
     client.forceenter("ETH/USDT:USDT", "short")
-    trades = wait_until(lambda: as_list(client.status()), 60, "the forced entry", process)
-    trade = trades[0]
+    trade, = wait_until(lambda: [t for t in as_list(client.status())  # not the ensemble's own
+                                 if t["enter_tag"] == "force_entry"], 60, "the forced entry",
+                        process)
     assert trade["pair"] == "ETH/USDT:USDT" and trade["is_short"]
     assert trade["strategy"] == "CentaurEnsemble" and trade["enter_tag"] == "force_entry"
     assert 0 < trade["stake_amount"] <= 0.05 * 10_000 * (1 + 1e-9)

@@ -100,16 +100,22 @@ def test_losing_the_state_never_reenables_trading(bot):
         assert first.status()["trading_state"] == "ACTIVE"  # a first start: nothing lost
         _websocket_with_token(first.port)
 
-        def entered():  # the first loops may still lack the funding candle (DATA_GAP)
-            first.client.forceenter("BTC/USDT:USDT", "long")
-            return as_list(first.client.status())
+        def entered():  # the first loops may still lack the funding candle (DATA_GAP), and
+            # every signal votes here: the ensemble may already hold a pair of its own
+            held = {t["pair"]: t["enter_tag"] for t in as_list(first.client.status())}
+            if "force_entry" in held.values():
+                return held
+            free = [p for p in ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT")
+                    if p not in held]
+            first.client.forceenter(free[0], "long")
+            return None
         wait_until(entered, 90, "the forced entry", first.process, interval=3)
 
         # the kill switch flattens through the risk layer: the exit carries its code
         assert first.client._post("centaur/killswitch")["halted"].startswith("[KILL_SWITCH]")
         wait_until(lambda: as_list(first.client.status()) == [] or None, 60, "the flattening",
                    first.process)
-        # every signal votes here: the ensemble may open its own trade beside the forced one
+        # the ensemble's own trades, if any, were flattened the same way
         trades = first.client.trades()["trades"]
         closed, = [t for t in trades if t["enter_tag"] == "force_entry"]
         assert {t["exit_reason"] for t in trades} == {"KILL_SWITCH"}
