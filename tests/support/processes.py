@@ -49,14 +49,23 @@ class TradeProcess:
     def log(self) -> str:
         return self.log_path.read_text()
 
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        if self.process.poll() is None:
+    def stop(self, sig: int = signal.SIGINT, attempts: int = 3,
+             wait_secs: float = 20) -> int:
+        """Send ``sig`` and wait; again, as an operator presses Ctrl-C again, when the process
+        is still running: a SIGINT (or freqtrade's SIGTERM, also a KeyboardInterrupt) that
+        lands while a finalizer runs (``__del__``, e.g. aiohttp's) is raised there and ignored
+        by Python ("Exception ignored in"), and freqtrade trades on. Killed after that."""
+        for _ in range(attempts):
+            if self.process.poll() is not None:
+                break
             self.process.send_signal(sig)
             try:
-                self.process.wait(timeout=60)
+                self.process.wait(timeout=wait_secs)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
+                continue
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
         self._log.close()
         return self.process.returncode
 
