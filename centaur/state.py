@@ -40,6 +40,11 @@ MEMORY = ":memory:"
 SQLITE_URL = "sqlite:///"
 
 
+def is_postgresql_url(url: str) -> bool:
+    """A SQLAlchemy URL of PostgreSQL, with or without a driver (``postgresql+pg8000://``)."""
+    return urlsplit(url).scheme.partition("+")[0] == "postgresql"
+
+
 def state_path(config: dict[str, Any]) -> str:
     """The store for this freqtrade process: memory outside trade modes; else a SQLite file
     or a PostgreSQL URL (``is_url``)."""
@@ -49,7 +54,7 @@ def state_path(config: dict[str, Any]) -> str:
     if explicit:
         return explicit.removeprefix(SQLITE_URL) if explicit.startswith(SQLITE_URL) else explicit
     db_url = str(config.get("db_url", ""))
-    if urlsplit(db_url).scheme.partition("+")[0] == "postgresql":
+    if is_postgresql_url(db_url):
         return db_url
     if db_url.startswith(SQLITE_URL) and not db_url.endswith(":memory:"):
         db_file = Path(db_url.removeprefix(SQLITE_URL))

@@ -63,12 +63,14 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class TimedScorer:
-    """A scorer that keeps the wall time of each batch it was asked to score."""
+    """A scorer that keeps the wall time of each batch it was asked to score, and how many
+    headlines it was asked for."""
 
     def __init__(self, scorer: LlmSentimentScorer):
-        self.name, self._scorer, self.batch_secs = scorer.name, scorer, []
+        self.name, self._scorer, self.batch_secs, self.titles = scorer.name, scorer, [], 0
 
     def score_many(self, titles: Sequence[str]) -> list[float | None]:
+        self.titles += len(titles)
         began = time.perf_counter()
         try:
             return self._scorer.score_many(titles)
@@ -106,7 +108,7 @@ def score_with(model: Model, headlines: list[Headline], args: argparse.Namespace
         finally:
             cache.close()
     return {"scores": [s.score for s in scored], "batch_secs": scorer.batch_secs,
-            "failures": inner.failures}
+            "titles_scored_now": scorer.titles, "failures": inner.failures}
 
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
@@ -134,7 +136,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
                 "scored_ratio": round(len(scored) / len(titles), 3),
                 "failed_batches": run["failures"], "batches_scored_now": len(timed),
                 "secs_per_batch_p50": round(float(np.median(timed)), 2) if timed else None,
-                "secs_per_headline": round(sum(timed) / (len(timed) * BATCH), 3)
+                "secs_per_headline": round(sum(timed) / run["titles_scored_now"], 3)
                 if timed else None,
                 "agreement_with_lexicon": agreement(lexicon, run["scores"])}
     return report

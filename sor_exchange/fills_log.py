@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import (
     Boolean,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.pool import StaticPool
 
 from centaur.redaction import REDACTOR
+from centaur.state import is_postgresql_url
 
 METADATA = MetaData()
 FILLS = Table(
@@ -66,7 +66,7 @@ def default_url(config: dict[str, Any]) -> str:
     """In a PostgreSQL ``db_url``'s database; beside a SQLite ``db_url`` (``x.sqlite`` ->
     ``x.sor-fills.sqlite``); else under user_data."""
     db_url = str(config.get("db_url", ""))
-    if urlsplit(db_url).scheme.partition("+")[0] == "postgresql":
+    if is_postgresql_url(db_url):
         return db_url
     if db_url.startswith("sqlite:///") and not db_url.endswith(":memory:"):
         db_file = Path(db_url.removeprefix("sqlite:///"))

@@ -8,9 +8,6 @@ suite's ``generate_wallet_stats`` hook turns them into Python numbers).
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,12 +48,9 @@ def webserver(directory: Path):
         yield client, process, f"http://127.0.0.1:{port}/api/v1"
     finally:
         # freqtrade 2026.9's webserver (plugins off too) stops its server on the first SIGINT,
-        # then waits for the idle AnyIO worker threads its sync routes left behind; a second
-        # SIGINT ends that wait, as a second Ctrl-C does
-        process.process.send_signal(signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.process.wait(timeout=5)
-        process.stop()
+        # then waits for the idle AnyIO worker threads its sync routes left behind; the second
+        # SIGINT ``stop`` sends ends that wait, as a second Ctrl-C does
+        process.stop(wait_secs=5)
 
 
 @pytest.fixture(scope="module")
